@@ -1,0 +1,184 @@
+# libclaude: build, test and install.
+#
+#   make                 the shared and static libraries
+#   make check           every test: unit suites, header, docs, style
+#   make check-tsan      the unit suites under ThreadSanitizer
+#   make check-asan      the unit suites under AddressSanitizer and UBSan
+#   make install         honours PREFIX and DESTDIR
+#
+# User CFLAGS, CPPFLAGS and LDFLAGS are respected; the project's own
+# flags live in REAL_CFLAGS.  USE_WERROR=1 turns warnings into errors.
+
+VERSION_MAJOR := $(shell sed -n 's/^\#define CLAUDE_VERSION_MAJOR \([0-9]*\)$$/\1/p' include/claude.h)
+VERSION_MINOR := $(shell sed -n 's/^\#define CLAUDE_VERSION_MINOR \([0-9]*\)$$/\1/p' include/claude.h)
+VERSION_PATCH := $(shell sed -n 's/^\#define CLAUDE_VERSION_PATCH \([0-9]*\)$$/\1/p' include/claude.h)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC ?= cc
+CXX ?= c++
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(USE_WERROR),1)
+WERROR := -Werror
+endif
+
+WARN := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+REAL_CFLAGS := -std=c11 -pthread -fPIC -fvisibility=hidden $(WARN) $(WERROR) \
+	-Iinclude -Ilib $(SANFLAGS) $(CPPFLAGS) $(CFLAGS)
+REAL_LDFLAGS := -pthread $(SANFLAGS) $(LDFLAGS)
+
+# Objects go under BUILD; sanitizer builds use their own directory.
+BUILD ?= build
+LIBOUT ?= lib
+
+SONAME := libclaude.so.$(VERSION_MAJOR)
+SHARED := $(LIBOUT)/libclaude.so.$(VERSION)
+STATIC := $(LIBOUT)/libclaude.a
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
+
+TEST_SRC := $(filter-out test/fake-cli.c test/header-test.c,$(wildcard test/*.c))
+TEST_OBJ := $(patsubst test/%.c,$(BUILD)/test/%.o,$(TEST_SRC))
+TEST_BIN := $(BUILD)/test/run-tests
+FAKE_CLI := $(BUILD)/test/fake-cli
+
+TEST_CFLAGS = $(REAL_CFLAGS) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags check jansson 2>/dev/null)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs check jansson 2>/dev/null)
+
+MAN3 := $(wildcard man/*.3)
+
+
+.PHONY: all check check-unit check-header check-docs check-style \
+	check-exports check-install check-tsan check-asan deps install uninstall clean
+
+all: $(SHARED) $(STATIC) $(LIBOUT)/libclaude.pc
+
+$(BUILD)/lib/%.o: lib/%.c include/claude.h $(wildcard lib/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(REAL_CFLAGS) -c -o $@ $<
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(REAL_LDFLAGS)
+	ln -sf libclaude.so.$(VERSION) $(LIBOUT)/$(SONAME)
+	ln -sf $(SONAME) $(LIBOUT)/libclaude.so
+
+$(STATIC): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+# The .pc file names the prefix; install writes its own copy, so that a
+# PREFIX given at install time is the one recorded.
+write_pc = printf '%s\n' \
+	  'prefix=$(PREFIX)' \
+	  'libdir=$(LIBDIR)' \
+	  'includedir=$(INCLUDEDIR)' \
+	  '' \
+	  'Name: libclaude' \
+	  'Description: run Claude Code agents from C and C++' \
+	  'Version: $(VERSION)' \
+	  'Requires.private: jansson' \
+	  'Libs: -L$${libdir} -lclaude' \
+	  'Libs.private: -pthread' \
+	  'Cflags: -I$${includedir}' > $(1)
+
+$(LIBOUT)/libclaude.pc: Makefile include/claude.h
+	@mkdir -p $(dir $@)
+	$(call write_pc,$@)
+
+# Tests link the static library, so they can reach the internal layers.
+$(BUILD)/test/%.o: test/%.c include/claude.h $(wildcard lib/*.h test/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -c -o $@ $<
+
+$(TEST_BIN): $(TEST_OBJ) $(STATIC)
+	$(CC) -o $@ $(TEST_OBJ) $(STATIC) $(TEST_LIBS) $(REAL_LDFLAGS)
+
+# The fake CLI is a child process; it is never built with sanitizers.
+$(FAKE_CLI): test/fake-cli.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(WERROR) \
+	  $(shell $(PKG_CONFIG) --cflags jansson) -o $@ $< \
+	  $(shell $(PKG_CONFIG) --libs jansson)
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-header check-exports check-docs check-style check-install
+
+check-unit: $(TEST_BIN) $(FAKE_CLI)
+	FAKE_CLI=$(abspath $(FAKE_CLI)) TEST_DATA=$(abspath test/data) $(TEST_BIN)
+
+check-header:
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
+	  -fsyntax-only -x c include/claude.h
+	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
+	  -o $(BUILD)/header-test test/header-test.c $(STATIC) -pthread
+	$(BUILD)/header-test
+	$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude \
+	  -fsyntax-only -x c++ test/header-test.c
+
+check-exports: $(SHARED)
+	sh tools/check-exports.sh $(SHARED)
+
+check-docs: $(SHARED) $(STATIC)
+	sh tools/check-docs.sh $(SHARED)
+
+check-style:
+	sh tools/check-style.sh
+
+check-install: all
+	MAKE=$(MAKE) sh tools/check-install.sh
+
+# A report aborts the test that caused it, so the test fails.
+check-tsan: deps
+	TSAN_OPTIONS='halt_on_error=1 abort_on_error=1 second_deadlock_stack=1' \
+	CK_TIMEOUT_MULTIPLIER=4 \
+	$(MAKE) BUILD=build/tsan LIBOUT=build/tsan SANFLAGS=-fsanitize=thread \
+	  CFLAGS='-O1 -g' check-unit
+
+check-asan: deps
+	ASAN_OPTIONS='abort_on_error=1 detect_leaks=1' \
+	UBSAN_OPTIONS='halt_on_error=1 print_stacktrace=1' \
+	CK_TIMEOUT_MULTIPLIER=4 \
+	$(MAKE) BUILD=build/asan LIBOUT=build/asan \
+	  SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' \
+	  CFLAGS='-O1 -g' check-unit
+
+install: all
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 644 include/claude.h $(DESTDIR)$(INCLUDEDIR)/claude.h
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libclaude.so.$(VERSION)
+	ln -sf libclaude.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libclaude.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libclaude.a
+	$(call write_pc,$(DESTDIR)$(PKGCONFIGDIR)/libclaude.pc)
+	for m in $(MAN3); do \
+	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man3/ || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/claude.h
+	rm -f $(DESTDIR)$(LIBDIR)/libclaude.so.$(VERSION)
+	rm -f $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libclaude.so
+	rm -f $(DESTDIR)$(LIBDIR)/libclaude.a
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libclaude.pc
+	for m in $(notdir $(MAN3)); do \
+	  rm -f $(DESTDIR)$(MANDIR)/man3/$$m; \
+	done
+
+clean:
+	rm -rf build $(LIBOUT)/libclaude.so* $(LIBOUT)/libclaude.a \
+	  $(LIBOUT)/libclaude.pc

@@ -1,0 +1,165 @@
+/*
+ * helpers.c: helpers for the test suites.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests.h"
+
+#define MAX_ACTIONS 64
+
+const char *
+fake_cli(void)
+{
+    const char *p = getenv("FAKE_CLI");
+
+    ck_assert_msg(p != NULL, "FAKE_CLI is not set; run through make");
+    return p;
+}
+
+void
+fake_options(claude_transport_options *o, const char *action, ...)
+{
+    static const char *argv[MAX_ACTIONS + 2];
+    claude_transport_options init = CLAUDE_TRANSPORT_OPTIONS_INIT;
+    va_list ap;
+    int n = 0;
+
+    *o = init;
+    argv[n++] = fake_cli();
+    va_start(ap, action);
+    while (action != NULL && n < MAX_ACTIONS) {
+        argv[n++] = action;
+        action = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    o->argv = argv;
+    o->close_grace_ms = 2000;
+    o->term_grace_ms = 2000;
+}
+
+claude_transport *
+fake_open(claude_transport_options *o)
+{
+    claude_transport *t = NULL;
+    claude_error err;
+    int rv;
+
+    ck_assert_int_eq(claude_transport_new(&t, o), 0);
+    rv = claude_transport_open(t, &err);
+    ck_assert_msg(rv == 0, "open failed: %s", err.message);
+    return t;
+}
+
+int
+count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.') {
+            n++;
+        }
+    }
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
+/* The state letter and parent of a process, from /proc/PID/stat. */
+static int
+read_stat(const char *pid, char *state, long *ppid)
+{
+    char path[64];
+    char buf[512];
+    FILE *f;
+    char *p;
+
+    snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    if (fgets(buf, sizeof(buf), f) == NULL) {
+        fclose(f);
+        return -1;
+    }
+    fclose(f);
+    /* The command name may hold spaces; the state follows its ')'. */
+    p = strrchr(buf, ')');
+    if (p == NULL || sscanf(p + 1, " %c %ld", state, ppid) != 2) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+count_children(int *zombies)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    long self = (long)getpid();
+    long ppid;
+    char state;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    *zombies = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+            continue;
+        }
+        if (read_stat(e->d_name, &state, &ppid) == 0 && ppid == self) {
+            n++;
+            if (state == 'Z') {
+                (*zombies)++;
+            }
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+int
+process_alive(long pid)
+{
+    char name[32];
+    char state;
+    long ppid;
+
+    snprintf(name, sizeof(name), "%ld", pid);
+    return read_stat(name, &state, &ppid) == 0 && state != 'Z' && state != 'X';
+}
+
+int64_t
+test_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+void
+make_temp_dir(char *buf, size_t size)
+{
+    snprintf(buf, size, "/tmp/claude-test-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(buf));
+}

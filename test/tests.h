@@ -1,0 +1,51 @@
+/*
+ * tests.h: what the test suites share: the runner's registration call
+ * and helpers for starting the fake CLI and counting what leaks.
+ */
+#ifndef CL_TESTS_H
+#define CL_TESTS_H
+
+#include <check.h>
+#include <stdint.h>
+
+#include "claude.h"
+
+/* Register one test under its module with a timeout in seconds. */
+void cl_test_add(const char *module, const char *name, const TTest *fn,
+                 int timeout);
+
+/* Each module's registration function. */
+void cl_error_tests(void);
+void cl_framer_tests(void);
+void cl_process_tests(void);
+void cl_transport_tests(void);
+
+/* The fake CLI's path, from the FAKE_CLI environment variable. */
+const char *fake_cli(void);
+
+/*
+ * Options that start the fake CLI with the given actions (a
+ * NULL-terminated list), short grace periods and the caller's options
+ * otherwise.  The argv array is static: one transport at a time.
+ */
+void fake_options(claude_transport_options *o, const char *action, ...);
+
+/* Create and open a transport on the fake CLI; asserts success. */
+claude_transport *fake_open(claude_transport_options *o);
+
+/* Descriptors open in this process. */
+int count_open_fds(void);
+
+/* Children of this process, and how many of them are zombies. */
+int count_children(int *zombies);
+
+/* Is pid alive (and not a zombie)? */
+int process_alive(long pid);
+
+int64_t test_now_ms(void);
+void test_sleep_ms(int ms);
+
+/* A fresh temporary directory for the test, removed by the caller. */
+void make_temp_dir(char *buf, size_t size);
+
+#endif /* CL_TESTS_H */
