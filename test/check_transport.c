@@ -126,6 +126,7 @@ typedef struct writer {
     int failed;
     int bad_code;
     size_t bytes;
+    int over_4k; /* lines longer than 4 KiB */
 } writer;
 
 /*
@@ -164,6 +165,9 @@ writer_main(void *arg)
         memset(buf + head, 'a' + (char)(w->id % 26), n);
         memcpy(buf + head + n, "\"}", 2);
         rv = claude_transport_write(w->t, buf, head + n + 2, NULL);
+        if (head + n + 3 > 4096) {
+            w->over_4k++;
+        }
         if (rv == 0) {
             w->ok++;
             w->bytes += head + n + 3;
@@ -186,6 +190,7 @@ START_TEST(sixty_four_threads_write_whole_lines)
     writer w[WRITERS];
     long long sum = 0;
     size_t bytes = 0;
+    int over_4k = 0;
     int64_t start;
     int64_t took;
     json_t *report;
@@ -205,6 +210,7 @@ START_TEST(sixty_four_threads_write_whole_lines)
         pthread_join(thr[i], NULL);
         ck_assert_int_eq(w[i].ok, LINES_EACH);
         bytes += w[i].bytes;
+        over_4k += w[i].over_4k;
         for (j = 0; j < LINES_EACH; j++) {
             sum += (long long)i * 1000000 + j;
         }
@@ -220,6 +226,7 @@ START_TEST(sixty_four_threads_write_whole_lines)
     ck_assert(json_integer_value(json_object_get(report, "sum")) == sum);
     json_decref(report);
     claude_transport_free(t);
+    ck_assert_int_ge(over_4k, WRITERS * LINES_EACH / 10);
 
     if (figures()) {
         fprintf(stderr,
