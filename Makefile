@@ -34,6 +34,8 @@ WARN := -Wall -Wextra -Wstrict-prototypes -Wwrite-strings -Wshadow \
 REAL_CFLAGS := -std=c11 -pthread -fPIC -fvisibility=hidden $(WARN) $(WERROR) \
 	-Iinclude -Ilib $(SANFLAGS) $(CPPFLAGS) $(CFLAGS)
 REAL_LDFLAGS := -pthread $(SANFLAGS) $(LDFLAGS)
+JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson 2>/dev/null)
+JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null || echo -ljansson)
 
 # Objects go under BUILD; sanitizer builds use their own directory.
 BUILD ?= build
@@ -64,10 +66,11 @@ all: $(SHARED) $(STATIC) $(LIBOUT)/libclaude.pc
 
 $(BUILD)/lib/%.o: lib/%.c include/claude.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(REAL_CFLAGS) -c -o $@ $<
+	$(CC) $(REAL_CFLAGS) $(JANSSON_CFLAGS) -c -o $@ $<
 
 $(SHARED): $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(REAL_LDFLAGS)
+	$(CC) -shared -Wl,-soname,$(SONAME) -o $@ $(LIB_OBJ) $(REAL_LDFLAGS) \
+	  $(JANSSON_LIBS)
 	ln -sf libclaude.so.$(VERSION) $(LIBOUT)/$(SONAME)
 	ln -sf $(SONAME) $(LIBOUT)/libclaude.so
 
@@ -124,7 +127,8 @@ check-header:
 	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
 	  -fsyntax-only -x c include/claude.h
 	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
-	  -o $(BUILD)/header-test test/header-test.c $(STATIC) -pthread
+	  -o $(BUILD)/header-test test/header-test.c $(STATIC) -pthread \
+	  $(JANSSON_LIBS)
 	$(BUILD)/header-test
 	$(CXX) -std=c++11 -pedantic -Wall -Wextra -Werror -Iinclude \
 	  -fsyntax-only -x c++ test/header-test.c

@@ -50,6 +50,13 @@ extern "C" {
 
 /* Opaque objects. */
 typedef struct claude_transport claude_transport;
+typedef struct claude_options claude_options;
+typedef struct claude_client claude_client;
+typedef struct claude_message claude_message;
+typedef struct claude_request claude_request;
+
+/* jansson's value type; include <jansson.h> to use the values. */
+struct json_t;
 
 /*
  * Error codes.  Every code is negative and keeps its value forever; a
@@ -74,7 +81,12 @@ typedef struct claude_transport claude_transport;
     XX(ESPAWN, -16, "could not start the child process")                       \
     XX(ESYS, -17, "system call failed")                                        \
     XX(ERECURSIVE, -18, "called from inside the object's own callback")        \
-    XX(ENOSTATUS, -19, "the child's exit status was collected elsewhere")
+    XX(ENOSTATUS, -19, "the child's exit status was collected elsewhere")      \
+    XX(EPROTO, -20, "the child broke the protocol")                            \
+    XX(ECONTROL, -21, "the CLI answered a control request with an error")      \
+    XX(ECANCELED, -22, "canceled")                                             \
+    XX(ENOCLI, -23, "the claude CLI was not found")                            \
+    XX(ERESULT, -24, "the run ended with an error result")
 
 typedef enum claude_errno {
 #define CLAUDE_ERRNO_ENUM_(name, value, text) CLAUDE_##name = value,
@@ -230,6 +242,271 @@ CLAUDE_API int claude_transport_close(claude_transport *t);
 /* Close if needed, join the transport's thread and free it.  NULL is
  * accepted. */
 CLAUDE_API void claude_transport_free(claude_transport *t);
+
+/*
+ * Options: everything a session is opened with.  An options object is
+ * copied by claude_client_new(); it may then be changed, reused or
+ * freed.  Setters copy their arguments.
+ */
+
+typedef enum claude_option {
+    /* Strings. */
+    CLAUDE_OPT_SYSTEM_PROMPT = 1,    /* the whole system prompt */
+    CLAUDE_OPT_SYSTEM_PROMPT_FILE,   /* a file holding it */
+    CLAUDE_OPT_SYSTEM_PROMPT_PRESET, /* "claude_code": the CLI's own */
+    CLAUDE_OPT_APPEND_SYSTEM_PROMPT, /* appended to the preset */
+    CLAUDE_OPT_MODEL,
+    CLAUDE_OPT_FALLBACK_MODEL,
+    CLAUDE_OPT_PERMISSION_MODE,        /* default, acceptEdits, plan, ... */
+    CLAUDE_OPT_PERMISSION_PROMPT_TOOL, /* an MCP tool that answers asks */
+    CLAUDE_OPT_CWD,
+    CLAUDE_OPT_RESUME,           /* session id or title */
+    CLAUDE_OPT_SESSION_ID,       /* a UUID for a new session */
+    CLAUDE_OPT_SETTINGS,         /* a settings file path or JSON text */
+    CLAUDE_OPT_THINKING,         /* adaptive, enabled or disabled */
+    CLAUDE_OPT_THINKING_DISPLAY, /* summarized or omitted */
+    CLAUDE_OPT_EFFORT,           /* low, medium, high, xhigh, max */
+    CLAUDE_OPT_CLI_PATH,
+    /* JSON text. */
+    CLAUDE_OPT_AGENTS = 100, /* {"name": AgentDefinition, ...} */
+    CLAUDE_OPT_MCP_SERVERS,  /* {"name": {"type": "stdio", ...}, ...} */
+    CLAUDE_OPT_SANDBOX,      /* sandbox settings, merged into settings */
+    CLAUDE_OPT_JSON_SCHEMA,  /* structured output */
+    /* Lists: each call of claude_options_add() appends one item. */
+    CLAUDE_OPT_TOOLS = 200, /* the base tool set; empty: none */
+    CLAUDE_OPT_ALLOWED_TOOLS,
+    CLAUDE_OPT_DISALLOWED_TOOLS,
+    CLAUDE_OPT_ADD_DIR,
+    CLAUDE_OPT_SETTING_SOURCES, /* user, project, local; empty: none */
+    CLAUDE_OPT_PLUGIN_DIR,
+    CLAUDE_OPT_BETAS,
+    /* Integers (booleans are 0 or 1). */
+    CLAUDE_OPT_MAX_TURNS = 300,
+    CLAUDE_OPT_MAX_THINKING_TOKENS,
+    CLAUDE_OPT_CONTINUE,
+    CLAUDE_OPT_FORK_SESSION,
+    CLAUDE_OPT_STRICT_MCP_CONFIG,
+    CLAUDE_OPT_INCLUDE_PARTIAL_MESSAGES,
+    CLAUDE_OPT_INCLUDE_HOOK_EVENTS,
+    CLAUDE_OPT_MAX_LINE_SIZE,
+    CLAUDE_OPT_INIT_TIMEOUT_MS,    /* default 60000 */
+    CLAUDE_OPT_CONTROL_TIMEOUT_MS, /* default 60000 */
+    CLAUDE_OPT_CLOSE_GRACE_MS,     /* default 5000 */
+    CLAUDE_OPT_TERM_GRACE_MS,      /* default 5000 */
+    CLAUDE_OPT_VERSION_CHECK_MS,   /* default 2000; 0 skips the check */
+    CLAUDE_OPT_MAX_WORKERS,        /* default 16 */
+    CLAUDE_OPT_LOG_LEVEL,          /* default CLAUDE_LOG_WARNING */
+    /* Numbers. */
+    CLAUDE_OPT_MAX_BUDGET_USD = 400
+} claude_option;
+
+CLAUDE_API CLAUDE_NODISCARD int claude_options_new(claude_options **out);
+CLAUDE_API void claude_options_free(claude_options *o);
+
+/* Set a string or JSON-text option; NULL unsets it. */
+CLAUDE_API int claude_options_set_string(claude_options *o, claude_option opt,
+                                         const char *value);
+/* Append one item to a list option.  claude_options_clear() empties. */
+CLAUDE_API int claude_options_add(claude_options *o, claude_option opt,
+                                  const char *item);
+CLAUDE_API int claude_options_set_int(claude_options *o, claude_option opt,
+                                      long long value);
+CLAUDE_API int claude_options_set_double(claude_options *o, claude_option opt,
+                                         double value);
+/* Unset any option; a list becomes unset, not empty. */
+CLAUDE_API int claude_options_clear(claude_options *o, claude_option opt);
+/* A list option set to the empty list (--tools "", no sources). */
+CLAUDE_API int claude_options_set_empty(claude_options *o, claude_option opt);
+
+/* Set (value non-NULL) or remove (NULL) a variable of the child's
+ * environment, which is ours with CLAUDECODE removed. */
+CLAUDE_API int claude_options_set_env(claude_options *o, const char *name,
+                                      const char *value);
+/* An extra CLI flag, without its dashes; value NULL for a bare flag. */
+CLAUDE_API int claude_options_add_extra_arg(claude_options *o, const char *flag,
+                                            const char *value);
+
+CLAUDE_API int claude_options_set_stderr_cb(claude_options *o,
+                                            claude_stderr_cb cb, void *user);
+CLAUDE_API int claude_options_set_log_cb(claude_options *o, claude_log_cb cb,
+                                         void *user);
+
+/*
+ * Permission checks (can_use_tool).  The callback fills *result; it
+ * returns 0, or non-zero to answer the CLI with an error.
+ */
+typedef struct claude_permission {
+    const char *tool_name;
+    struct json_t *input; /* the tool's input; borrowed */
+    const char *tool_use_id;
+    const char *agent_id;        /* NULL on the main agent */
+    struct json_t *suggestions;  /* PermissionUpdate[]; NULL if none */
+    const char *blocked_path;    /* NULL if none */
+    const char *decision_reason; /* NULL if none */
+} claude_permission;
+
+typedef struct claude_permission_result {
+    int allow; /* 1: allow; 0: deny (the default) */
+    /* allow: replacement input, or NULL to keep it; the library takes
+     * the reference. */
+    struct json_t *updated_input;
+    /* allow: PermissionUpdate[] to apply, or NULL; taken likewise. */
+    struct json_t *updated_permissions;
+    /* deny: why, shown to the model; NULL: a default text.  Read after
+     * the callback returns: a literal, or memory that outlives it. */
+    const char *message;
+    int interrupt; /* deny: also stop the turn */
+} claude_permission_result;
+
+typedef int (*claude_permission_cb)(claude_request *req,
+                                    const claude_permission *perm,
+                                    claude_permission_result *result,
+                                    void *user);
+
+CLAUDE_API int claude_options_set_permission_cb(claude_options *o,
+                                                claude_permission_cb cb,
+                                                void *user);
+
+/*
+ * Hooks (hook_callback).  The callback gets the hook input and sets
+ * *output to a new reference to the output object, or leaves it NULL
+ * for {}; it returns 0, or non-zero to answer with an error.
+ */
+typedef int (*claude_hook_cb)(claude_request *req, struct json_t *input,
+                              struct json_t **output, void *user);
+
+/* Register cb for event (such as "PreToolUse"); matcher may be NULL;
+ * timeout_s 0 leaves the CLI's default. */
+CLAUDE_API int claude_options_add_hook(claude_options *o, const char *event,
+                                       const char *matcher, int timeout_s,
+                                       claude_hook_cb cb, void *user);
+
+/*
+ * A control request from the CLI, as a callback sees it.
+ */
+CLAUDE_API const char *claude_request_subtype(const claude_request *req);
+CLAUDE_API const char *claude_request_id(const claude_request *req);
+/* The "request" object; borrowed for the length of the callback. */
+CLAUDE_API struct json_t *claude_request_json(const claude_request *req);
+/* Non-zero once the CLI has cancelled the request. */
+CLAUDE_API int claude_request_cancelled(const claude_request *req);
+/* The text of the error reply sent when the callback fails. */
+CLAUDE_API int claude_request_set_error(claude_request *req, const char *text);
+
+/*
+ * Messages from the CLI.  A message is owned by whoever received it;
+ * its JSON is parsed on first use, on the caller's thread.
+ */
+CLAUDE_API void claude_message_free(claude_message *m);
+/* "assistant", "user", "result", "system", ...; never NULL. */
+CLAUDE_API const char *claude_message_type(const claude_message *m);
+/* The subtype, or NULL when the message has none. */
+CLAUDE_API const char *claude_message_subtype(const claude_message *m);
+/* The raw line, NUL-terminated. */
+CLAUDE_API const char *claude_message_line(const claude_message *m,
+                                           size_t *len);
+/* The parsed object, borrowed from the message; NULL if the line is not
+ * valid JSON. */
+CLAUDE_API struct json_t *claude_message_json(claude_message *m);
+/* Assistant: its text blocks joined; NULL when there are none. */
+CLAUDE_API const char *claude_message_text(claude_message *m);
+/* Assistant: the number of tool_use blocks, and one of them. */
+CLAUDE_API size_t claude_message_tool_use_count(claude_message *m);
+CLAUDE_API int claude_message_tool_use(claude_message *m, size_t index,
+                                       const char **id, const char **name,
+                                       struct json_t **input);
+/* Result fields. */
+CLAUDE_API int claude_message_is_error(claude_message *m);
+CLAUDE_API const char *claude_message_result(claude_message *m);
+CLAUDE_API const char *claude_message_session_id(claude_message *m);
+CLAUDE_API double claude_message_cost_usd(claude_message *m);
+CLAUDE_API long long claude_message_duration_ms(claude_message *m);
+CLAUDE_API struct json_t *claude_message_usage(claude_message *m);
+CLAUDE_API struct json_t *claude_message_structured_output(claude_message *m);
+CLAUDE_API struct json_t *claude_message_errors(claude_message *m);
+
+/*
+ * Client: one Claude Code session.
+ */
+
+/* Start the CLI and complete the initialize handshake. */
+CLAUDE_API CLAUDE_NODISCARD int claude_client_new(claude_client **out,
+                                                  const claude_options *opts,
+                                                  claude_error *err);
+/* Send a user message: plain text, or a JSON array of content blocks. */
+CLAUDE_API int claude_client_send(claude_client *c, const char *text,
+                                  claude_error *err);
+CLAUDE_API int claude_client_send_content(claude_client *c,
+                                          const char *content_json,
+                                          claude_error *err);
+/* The next message, waiting up to timeout_ms (-1: no limit). */
+CLAUDE_API int claude_client_receive(claude_client *c, claude_message **out,
+                                     int timeout_ms, claude_error *err);
+/* A descriptor that is readable while messages wait. */
+CLAUDE_API int claude_client_fd(claude_client *c);
+CLAUDE_API int claude_client_end_input(claude_client *c);
+CLAUDE_API int claude_client_close(claude_client *c);
+CLAUDE_API void claude_client_free(claude_client *c);
+
+/* Outgoing controls.  Each waits for its reply, up to the control
+ * timeout; *out, where given, gets a new reference to the reply. */
+CLAUDE_API int claude_client_interrupt(claude_client *c, claude_error *err);
+CLAUDE_API int claude_client_set_permission_mode(claude_client *c,
+                                                 const char *mode,
+                                                 claude_error *err);
+CLAUDE_API int claude_client_set_model(claude_client *c, const char *model,
+                                       claude_error *err);
+CLAUDE_API int claude_client_set_max_thinking_tokens(claude_client *c,
+                                                     long long tokens,
+                                                     claude_error *err);
+CLAUDE_API int claude_client_mcp_status(claude_client *c, struct json_t **out,
+                                        claude_error *err);
+CLAUDE_API int claude_client_context_usage(claude_client *c,
+                                           struct json_t **out,
+                                           claude_error *err);
+CLAUDE_API int claude_client_rewind_files(claude_client *c,
+                                          const char *user_message_id,
+                                          int dry_run, struct json_t **out,
+                                          claude_error *err);
+CLAUDE_API int claude_client_stop_task(claude_client *c, const char *task_id,
+                                       claude_error *err);
+CLAUDE_API int claude_client_mcp_reconnect(claude_client *c, const char *server,
+                                           claude_error *err);
+CLAUDE_API int claude_client_mcp_toggle(claude_client *c, const char *server,
+                                        int enabled, claude_error *err);
+/* Any control request: subtype plus the other fields as a JSON object
+ * text (or NULL); timeout_ms -1 uses the control timeout. */
+CLAUDE_API int claude_client_control(claude_client *c, const char *subtype,
+                                     const char *fields_json, int timeout_ms,
+                                     struct json_t **out, claude_error *err);
+
+/* Per-session figures. */
+typedef struct claude_stats {
+    unsigned long long can_use_tool; /* CLI requests handled, by kind */
+    unsigned long long hook_callback;
+    unsigned long long mcp_message;
+    unsigned long long other_requests;
+    unsigned long long cancelled;         /* cancelled by the CLI */
+    unsigned int peak_in_flight;          /* CLI requests at once */
+    unsigned long long max_write_wait_us; /* longest wait for the lock */
+    unsigned long long bytes_in;          /* read from the child's stdout */
+    unsigned long long bytes_out;         /* written to its stdin */
+    unsigned long long messages;          /* queued for the application */
+    unsigned long long bad_lines;         /* invalid or over-long lines */
+} claude_stats;
+
+CLAUDE_API int claude_client_stats(claude_client *c, claude_stats *out);
+
+/*
+ * One-shot: run prompt to its result, handing each message to cb (which
+ * owns it).  Returns 0 for a successful result, CLAUDE_ERESULT for an
+ * error result, or another code.
+ */
+typedef int (*claude_message_cb)(claude_message *m, void *user);
+
+CLAUDE_API int claude_query(const claude_options *opts, const char *prompt,
+                            claude_message_cb cb, void *user,
+                            claude_error *err);
 
 #ifdef __cplusplus
 }

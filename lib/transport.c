@@ -52,6 +52,7 @@
 #include "error.h"
 #include "framer.h"
 #include "process.h"
+#include "transport.h"
 #include "util.h"
 
 #define STDERR_TAIL_SIZE (64 * 1024)
@@ -82,11 +83,14 @@ struct claude_transport {
     cl_logger log;
 
     pthread_mutex_t mtx;
-    atomic_int state;    /* written under mtx; read anywhere */
-    int stdin_fd;        /* protected by mtx; -1 once input ended */
-    bool input_ended;    /* protected by mtx */
-    int write_error;     /* protected by mtx: first failed write's code */
-    atomic_bool closing; /* set by close before it takes mtx */
+    atomic_int state; /* written under mtx; read anywhere */
+    int stdin_fd;     /* protected by mtx; -1 once input ended */
+    bool input_ended; /* protected by mtx */
+    int write_error;  /* protected by mtx: first failed write's code */
+    /* Written under mtx, read anywhere. */
+    atomic_ullong bytes_out;
+    atomic_ullong max_wait_ns; /* the longest wait for mtx */
+    atomic_bool closing;       /* set by close before it takes mtx */
 
     /* Made by new; readable once close begins; closed by free. */
     int wake_rd;
@@ -282,6 +286,8 @@ claude_transport_new(claude_transport **out,
     atomic_init(&t->state, STATE_NEW);
     t->stdin_fd = -1;
     atomic_init(&t->closing, false);
+    atomic_init(&t->bytes_out, 0);
+    atomic_init(&t->max_wait_ns, 0);
     t->stdout_fd = t->stderr_fd = -1;
     cl_process_init(&t->proc);
     cl_framer_init(&t->framer, t->max_line);
@@ -463,24 +469,6 @@ stderr_main(void *arg)
  * open
  */
 
-/* Start a thread that receives no signals of the host's. */
-static int
-start_thread(pthread_t *thr, void *(*fn)(void *), void *arg, const char *name)
-{
-    sigset_t all;
-    sigset_t old;
-    int rv;
-
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    rv = pthread_create(thr, NULL, fn, arg);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rv == 0) {
-        (void)pthread_setname_np(*thr, name);
-    }
-    return rv;
-}
-
 /* Kill and reap a child that open cannot finish setting up. */
 static void
 abandon_child(claude_transport *t)
@@ -522,7 +510,7 @@ open_locked(claude_transport *t, claude_error *err)
     t->stdin_fd = in[1];
     t->stdout_fd = out[0];
     t->stderr_fd = errp[0];
-    rv = start_thread(&t->stderr_thread, stderr_main, t, "claude-stderr");
+    rv = cl_thread_start(&t->stderr_thread, stderr_main, t, "claude-stderr");
     if (rv != 0) {
         abandon_child(t);
         rv = cl_error_sys(err, CLAUDE_ESYS, rv, "cannot start a thread");
@@ -777,6 +765,8 @@ claude_transport_write(claude_transport *t, const char *json, size_t len,
 {
     int status = 0;
     bool exited = false;
+    unsigned long long start;
+    unsigned long long waited;
     int rv;
 
     if (t == NULL || json == NULL || len == 0) {
@@ -787,10 +777,18 @@ claude_transport_write(claude_transport *t, const char *json, size_t len,
                             "a line to write contains a newline");
     }
 
+    start = cl_now_ns();
     cl_lock(&t->mtx);
+    waited = cl_now_ns() - start;
+    if (waited > atomic_load(&t->max_wait_ns)) {
+        atomic_store(&t->max_wait_ns, waited);
+    }
     rv = check_writable_locked(t, err, &status, &exited);
     if (rv == 0) {
         rv = write_line_locked(t, json, len, err, &status, &exited);
+    }
+    if (rv == 0) {
+        atomic_fetch_add(&t->bytes_out, len + 1);
     }
     cl_unlock(&t->mtx);
 
@@ -801,23 +799,33 @@ claude_transport_write(claude_transport *t, const char *json, size_t len,
     return rv;
 }
 
+/* Call with t->mtx held. */
+static int
+end_input_locked(claude_transport *t)
+{
+    if (atomic_load(&t->state) == STATE_NEW) {
+        return CLAUDE_ENOTOPEN;
+    }
+    if (atomic_load(&t->state) == STATE_CLOSED) {
+        return CLAUDE_ECLOSED;
+    }
+    if (!t->input_ended) {
+        close_fd(&t->stdin_fd);
+        t->input_ended = true;
+    }
+    return 0;
+}
+
 int
 claude_transport_end_input(claude_transport *t)
 {
-    int rv = 0;
+    int rv;
 
     if (t == NULL) {
         return CLAUDE_EINVAL;
     }
     cl_lock(&t->mtx);
-    if (atomic_load(&t->state) == STATE_NEW) {
-        rv = CLAUDE_ENOTOPEN;
-    } else if (atomic_load(&t->state) == STATE_CLOSED) {
-        rv = CLAUDE_ECLOSED;
-    } else if (!t->input_ended) {
-        close_fd(&t->stdin_fd);
-        t->input_ended = true;
-    }
+    rv = end_input_locked(t);
     cl_unlock(&t->mtx);
     return rv;
 }
@@ -1014,6 +1022,49 @@ claude_transport_pid(claude_transport *t)
     pid = t->proc.pid;
     cl_unlock(&t->proc.mtx);
     return pid;
+}
+
+void
+cl_transport_counters(claude_transport *t, unsigned long long *bytes_out,
+                      unsigned long long *max_wait_ns)
+{
+    /* No lock: a writer blocked on a full pipe may hold it for long. */
+    *bytes_out = atomic_load(&t->bytes_out);
+    *max_wait_ns = atomic_load(&t->max_wait_ns);
+}
+
+bool
+cl_transport_on_own_thread(const claude_transport *t)
+{
+    return stderr_owner == t;
+}
+
+int
+cl_transport_end_input_within(claude_transport *t, int timeout_ms)
+{
+    struct timespec ts;
+    int rv;
+
+    /* A writer blocked on a child that stopped reading holds mtx. */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    do {
+        rv = pthread_mutex_timedlock(&t->mtx, &ts);
+    } while (rv == EINTR);
+    if (rv == ETIMEDOUT) {
+        return CLAUDE_ETIMEDOUT;
+    }
+    if (rv != 0) {
+        abort();
+    }
+    rv = end_input_locked(t);
+    cl_unlock(&t->mtx);
+    return rv;
 }
 
 /*

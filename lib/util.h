@@ -10,7 +10,24 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+/* Copy src into dst of size bytes, always NUL-terminated, cut if need be. */
+static inline void
+cl_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+
+    if (size == 0) {
+        return;
+    }
+    if (n >= size) {
+        n = size - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
 
 /* Milliseconds on the monotonic clock. */
 static inline int64_t
@@ -20,6 +37,17 @@ cl_now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Nanoseconds on the monotonic clock. */
+static inline unsigned long long
+cl_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull +
+           (unsigned long long)ts.tv_nsec;
 }
 
 /* The deadline for a timeout in ms; -1 stays -1 (no deadline). */
@@ -112,6 +140,14 @@ cl_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t deadline)
     ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
     return pthread_cond_timedwait(cv, m, &ts) != ETIMEDOUT;
 }
+
+/*
+ * Start a library thread named name (where the system allows), with
+ * every signal blocked, so the host's signals go to its own threads.
+ * Returns 0 or the pthread_create error.
+ */
+int cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
+                    const char *name);
 
 /* poll(2), restarted after EINTR with what is left of the timeout. */
 static inline int

@@ -32,6 +32,26 @@
  *   marker FILE         create FILE
  *   exit CODE           exit now with CODE
  *
+ * and, for the protocol:
+ *
+ *   init                answer the initialize control request
+ *   init-save FILE      the same, saving the request to FILE
+ *   ask JSON            send a control request with JSON as its
+ *                       "request", send back {"type":"ask_report",
+ *                       "response":...} with the answer
+ *   await-response ID   wait for the answer to our request ID and
+ *                       send it back as an await_report
+ *   burst N             send N can_use_tool requests at once, take the
+ *                       answers in any order, send a burst_report
+ *   cancel-test MS      ask permission, cancel it after MS, and send a
+ *                       cancel_report saying whether an answer came
+ *   hold N              take N control requests, answer them in
+ *                       reverse order with {"order":k,"subtype":...}
+ *   refuse SUBTYPE      answer the next SUBTYPE request with an error
+ *   answer-raw SUBTYPE JSON
+ *                       answer the next SUBTYPE request with JSON as
+ *                       its "response" object, request_id filled in
+ *
  * count checks lines written by the tests' writer threads: each is an
  * object {"t":thread,"i":index,"n":len,"p":"..."} whose string p holds
  * n bytes.  The report is {"lines":..,"invalid":..,"sum":..,"tail":..}
@@ -40,6 +60,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,51 +134,73 @@ send_json(json_t *j)
     json_decref(j);
 }
 
-/* Read one line of stdin into a growing buffer; NULL at end. */
-static char *
-read_line(size_t *len, int *complete)
-{
-    static char *buf;
-    static size_t cap;
-    size_t n = 0;
-    ssize_t r;
-    char c;
+/* Buffered stdin: every action that reads goes through it. */
+static char *ibuf;
+static size_t icap;
+static size_t ilen;
 
-    if (buf == NULL) {
-        cap = 4096;
-        buf = malloc(cap);
-        if (buf == NULL) {
-            die("out of memory");
-        }
-    }
+/*
+ * Read one line of stdin, waiting at most timeout_ms (-1: no limit).
+ * Returns a malloc'd line without its newline, or NULL at the end of
+ * input or the timeout.  *complete says whether a newline ended it.
+ */
+static char *
+read_line_timeout(size_t *len, int *complete, int timeout_ms)
+{
+    struct pollfd pfd = {0, POLLIN, 0};
+    char *nl;
+    char *line;
+    size_t n;
+    ssize_t r;
+
     for (;;) {
-        r = read(0, &c, 1);
+        nl = ilen ? memchr(ibuf, '\n', ilen) : NULL;
+        if (nl != NULL) {
+            break;
+        }
+        if (timeout_ms >= 0 && poll(&pfd, 1, timeout_ms) == 0) {
+            return NULL;
+        }
+        if (icap - ilen < 65536) {
+            icap = icap ? icap * 2 : 1 << 20;
+            ibuf = realloc(ibuf, icap);
+            if (ibuf == NULL) {
+                die("out of memory");
+            }
+        }
+        r = read(0, ibuf + ilen, icap - ilen);
         if (r < 0 && errno == EINTR) {
             continue;
         }
         if (r <= 0) {
-            *complete = 0;
-            break;
-        }
-        if (c == '\n') {
-            *complete = 1;
-            break;
-        }
-        if (n + 1 >= cap) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            if (buf == NULL) {
-                die("out of memory");
+            if (ilen == 0) {
+                *complete = 0;
+                return NULL;
             }
+            nl = NULL;
+            break;
         }
-        buf[n++] = c;
+        ilen += (size_t)r;
     }
-    if (n == 0 && !*complete) {
-        return NULL;
+    n = nl ? (size_t)(nl - ibuf) : ilen;
+    line = malloc(n + 1);
+    if (line == NULL) {
+        die("out of memory");
     }
-    buf[n] = '\0';
+    memcpy(line, ibuf, n);
+    line[n] = '\0';
+    *complete = nl != NULL;
     *len = n;
-    return buf;
+    n += nl != NULL;
+    memmove(ibuf, ibuf + n, ilen - n);
+    ilen -= n;
+    return line;
+}
+
+static char *
+read_line(size_t *len, int *complete)
+{
+    return read_line_timeout(len, complete, -1);
 }
 
 static void
@@ -173,6 +216,7 @@ expect(const char *want)
                 got ? got : "(end of input)");
         exit(3);
     }
+    free(got);
 }
 
 static void
@@ -202,60 +246,42 @@ transcript(const char *path)
     fclose(f);
 }
 
-/* Read blocks rather than bytes: count sees hundreds of megabytes. */
+/* Check every line the writer threads sent, to the end of input. */
 static void
 count(const char *report)
 {
-    char *buf = NULL;
-    size_t cap = 0, len = 0, start, i;
-    ssize_t r;
-    long long lines = 0, invalid = 0, sum = 0;
+    long long lines = 0, invalid = 0, sum = 0, tail = 0;
     json_t *j;
     json_t *out;
     json_error_t jerr;
     FILE *f;
-    char *nl;
+    char *line;
+    size_t len;
+    int complete;
 
-    for (;;) {
-        if (cap - len < 65536) {
-            cap = cap ? cap * 2 : 1 << 20;
-            buf = realloc(buf, cap);
-            if (buf == NULL) {
-                die("out of memory");
-            }
-        }
-        r = read(0, buf + len, cap - len);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
+    while ((line = read_line(&len, &complete)) != NULL) {
+        if (!complete) {
+            tail = (long long)len;
+            free(line);
             break;
         }
-        len += (size_t)r;
-
-        start = 0;
-        while ((nl = memchr(buf + start, '\n', len - start)) != NULL) {
-            i = (size_t)(nl - buf);
-            j = json_loadb(buf + start, i - start, 0, &jerr);
-            lines++;
-            if (j == NULL || !json_is_string(json_object_get(j, "p")) ||
-                json_string_length(json_object_get(j, "p")) !=
-                    (size_t)json_integer_value(json_object_get(j, "n"))) {
-                invalid++;
-            } else {
-                sum += json_integer_value(json_object_get(j, "t")) * 1000000 +
-                       json_integer_value(json_object_get(j, "i"));
-            }
-            json_decref(j);
-            start = i + 1;
+        j = json_loadb(line, len, 0, &jerr);
+        lines++;
+        if (j == NULL || !json_is_string(json_object_get(j, "p")) ||
+            json_string_length(json_object_get(j, "p")) !=
+                (size_t)json_integer_value(json_object_get(j, "n"))) {
+            invalid++;
+        } else {
+            sum += json_integer_value(json_object_get(j, "t")) * 1000000 +
+                   json_integer_value(json_object_get(j, "i"));
         }
-        memmove(buf, buf + start, len - start);
-        len -= start;
+        json_decref(j);
+        free(line);
     }
 
     out = json_pack("{s:I,s:I,s:I,s:I}", "lines", (json_int_t)lines, "invalid",
                     (json_int_t)invalid, "sum", (json_int_t)sum, "tail",
-                    (json_int_t)len);
+                    (json_int_t)tail);
     if (strcmp(report, "-") == 0) {
         send_json(out);
     } else {
@@ -267,18 +293,18 @@ count(const char *report)
         fclose(f);
         json_decref(out);
     }
-    free(buf);
 }
 
 static void
 wait_eof(void)
 {
-    char buf[65536];
-    ssize_t r;
+    size_t len;
+    int complete;
+    char *line;
 
-    do {
-        r = read(0, buf, sizeof(buf));
-    } while (r > 0 || (r < 0 && errno == EINTR));
+    while ((line = read_line(&len, &complete)) != NULL) {
+        free(line);
+    }
 }
 
 static void
@@ -386,6 +412,350 @@ grandchild(const char *path)
     fclose(f);
 }
 
+/*
+ * The protocol side: reading frames, answering control requests.
+ */
+
+#define MAX_STASH 256
+
+/* control_response frames read while looking for something else. */
+static json_t *stash[MAX_STASH];
+static int nstash;
+static int next_ask;
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The next frame as JSON; NULL at the end or after timeout_ms. */
+static json_t *
+read_frame(int timeout_ms)
+{
+    size_t len;
+    int complete;
+    char *line = read_line_timeout(&len, &complete, timeout_ms);
+    json_t *j;
+
+    if (line == NULL) {
+        return NULL;
+    }
+    j = json_loadb(line, len, 0, NULL);
+    if (j == NULL) {
+        fprintf(stderr, "fake-cli: not JSON: %s\n", line);
+        exit(3);
+    }
+    free(line);
+    return j;
+}
+
+static int
+is_type(json_t *j, const char *type)
+{
+    const char *t = json_string_value(json_object_get(j, "type"));
+
+    return t != NULL && strcmp(t, type) == 0;
+}
+
+static const char *
+response_id(json_t *j)
+{
+    return json_string_value(
+        json_object_get(json_object_get(j, "response"), "request_id"));
+}
+
+/* Read until a control request of subtype comes; stash responses. */
+static json_t *
+await_request(const char *subtype)
+{
+    json_t *j;
+    const char *sub;
+
+    while ((j = read_frame(-1)) != NULL) {
+        sub = json_string_value(
+            json_object_get(json_object_get(j, "request"), "subtype"));
+        if (is_type(j, "control_request") && sub != NULL &&
+            strcmp(sub, subtype) == 0) {
+            return j;
+        }
+        if (is_type(j, "control_response") && nstash < MAX_STASH) {
+            stash[nstash++] = j;
+            continue;
+        }
+        json_decref(j);
+    }
+    fprintf(stderr, "fake-cli: input ended before a %s request\n", subtype);
+    exit(3);
+}
+
+/* The response to id: from the stash, or read until it comes. */
+static json_t *
+await_response(const char *id, int timeout_ms)
+{
+    json_t *j;
+    const char *rid;
+    int i;
+
+    for (i = 0; i < nstash; i++) {
+        rid = response_id(stash[i]);
+        if (rid != NULL && strcmp(rid, id) == 0) {
+            j = stash[i];
+            stash[i] = stash[--nstash];
+            return j;
+        }
+    }
+    while ((j = read_frame(timeout_ms)) != NULL) {
+        rid = response_id(j);
+        if (is_type(j, "control_response") && rid != NULL &&
+            strcmp(rid, id) == 0) {
+            return j;
+        }
+        json_decref(j);
+    }
+    return NULL;
+}
+
+static void
+reply_success(json_t *req, json_t *payload)
+{
+    send_json(json_pack("{s:s,s:{s:s,s:O,s:o}}", "type", "control_response",
+                        "response", "subtype", "success", "request_id",
+                        json_object_get(req, "request_id"), "response",
+                        payload));
+}
+
+/* Answer the initialize request; save it to path when path is set. */
+static void
+init(const char *path)
+{
+    json_t *req = await_request("initialize");
+    FILE *f;
+
+    if (path != NULL) {
+        f = fopen(path, "w");
+        if (f == NULL) {
+            die("cannot save the initialize request");
+        }
+        json_dumpf(req, f, JSON_COMPACT);
+        fclose(f);
+    }
+    reply_success(req,
+                  json_pack("{s:[],s:s,s:i}", "commands", "claude_code_version",
+                            "2.1.332", "pid", (int)getpid()));
+    json_decref(req);
+}
+
+/* Send a control request and report the answer as an ask_report. */
+static void
+ask(const char *request_json)
+{
+    json_t *request = json_loads(request_json, 0, NULL);
+    json_t *resp;
+    char id[32];
+
+    if (request == NULL) {
+        die("ask needs a JSON object");
+    }
+    snprintf(id, sizeof(id), "ask_%d", next_ask++);
+    send_json(json_pack("{s:s,s:s,s:o}", "type", "control_request",
+                        "request_id", id, "request", request));
+    resp = await_response(id, -1);
+    if (resp == NULL) {
+        die("no answer to an ask");
+    }
+    send_json(json_pack("{s:s,s:O}", "type", "ask_report", "response",
+                        json_object_get(resp, "response")));
+    json_decref(resp);
+}
+
+/*
+ * Send n permission requests at once, then take the answers in any
+ * order; report how many came, how many twice, and how long it took.
+ */
+static void
+burst(int n)
+{
+    json_t *resp;
+    json_t *payload;
+    char id[32];
+    char *seen = calloc((size_t)n, 1);
+    int answered = 0, twice = 0, allowed = 0, stray = 0;
+    int64_t start = now_ms();
+    const char *rid;
+    int i;
+
+    if (seen == NULL) {
+        die("out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "burst_%d", i);
+        send_json(json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:i},s:s,s:s?}}", "type",
+                            "control_request", "request_id", id, "request",
+                            "subtype", "can_use_tool", "tool_name", "Bash",
+                            "input", "n", i, "tool_use_id", id, "agent_id",
+                            i % 2 ? "agent_odd" : NULL));
+    }
+    while (answered < n && (resp = read_frame(-1)) != NULL) {
+        rid = response_id(resp);
+        if (!is_type(resp, "control_response") || rid == NULL ||
+            sscanf(rid, "burst_%d", &i) != 1 || i < 0 || i >= n) {
+            stray++;
+            json_decref(resp);
+            continue;
+        }
+        payload =
+            json_object_get(json_object_get(resp, "response"), "response");
+        if (seen[i]) {
+            twice++;
+        } else {
+            seen[i] = 1;
+            answered++;
+        }
+        rid = json_string_value(json_object_get(payload, "behavior"));
+        if (rid != NULL && strcmp(rid, "allow") == 0 &&
+            json_integer_value(json_object_get(
+                json_object_get(payload, "updatedInput"), "n")) == i) {
+            allowed++;
+        }
+        json_decref(resp);
+    }
+    send_json(json_pack("{s:s,s:i,s:i,s:i,s:i,s:I}", "type", "burst_report",
+                        "answered", answered, "twice", twice, "allowed",
+                        allowed, "stray", stray, "ms",
+                        (json_int_t)(now_ms() - start)));
+    free(seen);
+}
+
+/*
+ * Ask permission, cancel after delay_ms, and report whether an answer
+ * came within the second after.
+ */
+static void
+cancel_test(int delay_ms)
+{
+    json_t *resp;
+
+    send_json(json_pack("{s:s,s:s,s:{s:s,s:s,s:{},s:s}}", "type",
+                        "control_request", "request_id", "cancel_me", "request",
+                        "subtype", "can_use_tool", "tool_name", "Bash", "input",
+                        "tool_use_id", "tu_cancel"));
+    sleep_ms(delay_ms);
+    send_json(json_pack("{s:s,s:s}", "type", "control_cancel_request",
+                        "request_id", "cancel_me"));
+    resp = await_response("cancel_me", 1000);
+    send_json(json_pack("{s:s,s:b}", "type", "cancel_report", "replied",
+                        resp != NULL));
+    json_decref(resp);
+}
+
+/* Take n control requests, then answer them last first. */
+static void
+hold(int n)
+{
+    json_t *reqs[64];
+    json_t *j;
+    int got = 0;
+
+    if (n > 64) {
+        die("hold takes at most 64");
+    }
+    while (got < n && (j = read_frame(-1)) != NULL) {
+        if (is_type(j, "control_request")) {
+            reqs[got++] = j;
+        } else {
+            json_decref(j);
+        }
+    }
+    while (got > 0) {
+        got--;
+        reply_success(
+            reqs[got],
+            json_pack("{s:i,s:O}", "order", n - got, "subtype",
+                      json_object_get(json_object_get(reqs[got], "request"),
+                                      "subtype")));
+        json_decref(reqs[got]);
+    }
+}
+
+/* Answer the next request of subtype with the given response object. */
+static void
+answer_raw(const char *subtype, const char *response_json)
+{
+    json_t *req = await_request(subtype);
+    json_t *resp = json_loads(response_json, 0, NULL);
+
+    if (resp == NULL) {
+        die("answer-raw needs a JSON object");
+    }
+    json_object_set(resp, "request_id", json_object_get(req, "request_id"));
+    send_json(
+        json_pack("{s:s,s:o}", "type", "control_response", "response", resp));
+    json_decref(req);
+}
+
+/* Answer the next request of subtype with an error. */
+static void
+refuse(const char *subtype)
+{
+    json_t *req = await_request(subtype);
+
+    send_json(json_pack("{s:s,s:{s:s,s:O,s:s}}", "type", "control_response",
+                        "response", "subtype", "error", "request_id",
+                        json_object_get(req, "request_id"), "error",
+                        "refused by the fake CLI"));
+    json_decref(req);
+}
+
+/*
+ * Started by the client, the fake gets the CLI's flags as arguments:
+ * its actions then come from FAKE_CLI_ARGS, separated by 0x1f, and the
+ * flags are saved, one per line, to FAKE_CLI_ARGV_FILE when it is set.
+ */
+static int
+actions_from_env(int *argc, char ***argv)
+{
+    const char *spec = getenv("FAKE_CLI_ARGS");
+    const char *file = getenv("FAKE_CLI_ARGV_FILE");
+    char **v;
+    char *copy;
+    char *p;
+    int n = 1;
+    int i;
+    FILE *f;
+
+    if (spec == NULL) {
+        return 0;
+    }
+    if (file != NULL && (f = fopen(file, "w")) != NULL) {
+        for (i = 0; i < *argc; i++) {
+            fprintf(f, "%s\n", (*argv)[i]);
+        }
+        fclose(f);
+    }
+    copy = strdup(spec);
+    v = calloc(strlen(spec) + 2, sizeof(*v));
+    if (copy == NULL || v == NULL) {
+        die("out of memory");
+    }
+    v[0] = (*argv)[0];
+    if (copy[0] != '\0') {
+        v[n++] = copy;
+        for (p = copy; *p != '\0'; p++) {
+            if (*p == '\x1f') {
+                *p = '\0';
+                v[n++] = p + 1;
+            }
+        }
+    }
+    *argc = n;
+    *argv = v;
+    return 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -395,6 +765,11 @@ main(int argc, char **argv)
     FILE *f;
     char path[4096];
 
+    if (argc == 2 && strcmp(argv[1], "-v") == 0) {
+        printf("2.1.332 (Claude Code)\n");
+        return 0;
+    }
+    actions_from_env(&argc, &argv);
     for (i = 1; i < argc; i++) {
         a = argv[i];
         v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -421,8 +796,41 @@ main(int argc, char **argv)
                                 (int)getpgrp()));
         } else if (strcmp(a, "fds") == 0) {
             send_json(json_pack("{s:i}", "fds", count_fds()));
+        } else if (strcmp(a, "init") == 0) {
+            init(NULL);
         } else if (v == NULL) {
             die("missing argument");
+        } else if (strcmp(a, "init-save") == 0) {
+            init(v);
+            i++;
+        } else if (strcmp(a, "ask") == 0) {
+            ask(v);
+            i++;
+        } else if (strcmp(a, "burst") == 0) {
+            burst(atoi(v));
+            i++;
+        } else if (strcmp(a, "cancel-test") == 0) {
+            cancel_test(atoi(v));
+            i++;
+        } else if (strcmp(a, "hold") == 0) {
+            hold(atoi(v));
+            i++;
+        } else if (strcmp(a, "answer-raw") == 0 && i + 2 < argc) {
+            answer_raw(v, argv[i + 2]);
+            i += 2;
+        } else if (strcmp(a, "refuse") == 0) {
+            refuse(v);
+            i++;
+        } else if (strcmp(a, "await-response") == 0) {
+            json_t *resp = await_response(v, -1);
+
+            if (resp == NULL) {
+                die("no response");
+            }
+            send_json(json_pack("{s:s,s:O}", "type", "await_report", "response",
+                                json_object_get(resp, "response")));
+            json_decref(resp);
+            i++;
         } else if (strcmp(a, "send") == 0) {
             send_line(v, strlen(v));
             i++;

@@ -25,6 +25,7 @@ typedef struct test_entry {
 
 static test_entry tests[MAX_TESTS];
 static int ntests;
+static int nskipped;
 
 void
 cl_test_add(const char *module, const char *name, const TTest *fn, int timeout)
@@ -38,6 +39,13 @@ cl_test_add(const char *module, const char *name, const TTest *fn, int timeout)
     tests[ntests].fn = fn;
     tests[ntests].timeout = timeout;
     ntests++;
+}
+
+void
+cl_test_skip(const char *name, const char *why)
+{
+    printf("skip  %7s    %s: %s\n", "", name, why);
+    nskipped++;
 }
 
 static double
@@ -101,6 +109,13 @@ main(void)
     cl_framer_tests();
     cl_process_tests();
     cl_transport_tests();
+    cl_scan_tests();
+    cl_message_tests();
+    cl_options_tests();
+    cl_discover_tests();
+    cl_client_tests();
+    cl_query_tests();
+    cl_real_cli_tests();
 
     for (i = 0; i < ntests; i++) {
         rv = run_one(&tests[i]);
@@ -110,6 +125,10 @@ main(void)
             failed++;
         }
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (nskipped > 0) {
+        printf("%d passed, %d failed, %d skipped\n", passed, failed, nskipped);
+    } else {
+        printf("%d passed, %d failed\n", passed, failed);
+    }
     return failed == 0 && passed > 0 ? 0 : 1;
 }

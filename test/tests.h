@@ -14,11 +14,21 @@
 void cl_test_add(const char *module, const char *name, const TTest *fn,
                  int timeout);
 
+/* Report a test that cannot run here, and why. */
+void cl_test_skip(const char *name, const char *why);
+
 /* Each module's registration function. */
 void cl_error_tests(void);
 void cl_framer_tests(void);
 void cl_process_tests(void);
 void cl_transport_tests(void);
+void cl_options_tests(void);
+void cl_scan_tests(void);
+void cl_message_tests(void);
+void cl_discover_tests(void);
+void cl_client_tests(void);
+void cl_query_tests(void);
+void cl_real_cli_tests(void);
 
 /* The fake CLI's path, from the FAKE_CLI environment variable. */
 const char *fake_cli(void);
@@ -32,6 +42,12 @@ void fake_options(claude_transport_options *o, const char *action, ...);
 
 /* Create and open a transport on the fake CLI; asserts success. */
 claude_transport *fake_open(claude_transport_options *o);
+
+/*
+ * Options for a client whose CLI is the fake, running the given actions
+ * (a NULL-terminated list), with short grace periods.
+ */
+claude_options *fake_client_options(const char *action, ...);
 
 /* Descriptors open in this process. */
 int count_open_fds(void);

@@ -26,7 +26,8 @@
 #             .EX/.EE block holding "main(") is under 50 lines,
 #             compiles with -std=c11 -Wall -Wextra -pedantic -Werror
 #             -Iinclude, links with libclaude.a (the one beside the
-#             shared library, else lib/libclaude.a) and -pthread, and
+#             shared library, else lib/libclaude.a), jansson and
+#             -pthread, and
 #             runs to exit status 0 within 10 seconds.
 #   lint      Pages that render wrongly somewhere.  mandoc -Tlint
 #             -W warning reports nothing, no source line is wider than
@@ -67,6 +68,8 @@ HEADER=include/claude.h
 STATIC=$(dirname "$so")/libclaude.a
 [ -f "$STATIC" ] || STATIC=lib/libclaude.a
 CFLAGS_DOC="-std=c11 -Wall -Wextra -pedantic -Werror -Iinclude"
+# The library uses jansson, so the static library needs it after it.
+JANSSON_LIBS=$(pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 tmp=${TMPDIR:-/tmp}/check-docs.$$
 mkdir -m 700 "$tmp" || exit 2
@@ -577,8 +580,8 @@ else
             fi
             exe=${c%.c}
             # shellcheck disable=SC2086
-            if ! $CC $CFLAGS_DOC -o "$exe" "$c" "$STATIC" -pthread \
-                >"$exe.log" 2>&1; then
+            if ! $CC $CFLAGS_DOC -o "$exe" "$c" "$STATIC" $JANSSON_LIBS \
+                -pthread >"$exe.log" 2>&1; then
                 problem "$p: the example does not compile and link:"
                 sed -n '1,15s/^/        /p' "$exe.log" >>"$tmp/problems"
                 continue

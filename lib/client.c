@@ -1,0 +1,1630 @@
+/*
+ * client.c: one Claude Code session over a transport.
+ *
+ * Design notes.
+ *
+ * - The reader thread reads every line of the child's stdout and routes
+ *   it by its keys alone (scan.c): replies to our control requests wake
+ *   their waiters, the CLI's control requests go to the worker pool,
+ *   cancels mark a request cancelled, and everything else is queued for
+ *   the application as a message, unparsed.  The reader never runs user
+ *   code and never parses a whole message.
+ * - Every control request we send completes exactly once: with its
+ *   reply, with CLAUDE_ETIMEDOUT at its deadline (a late reply is then
+ *   dropped), or with the session's cause of death when the reader
+ *   stops.  The waiter registers before it writes, so a reply can never
+ *   arrive unmatched because it was quick.
+ * - Every control request from the CLI is answered exactly once, on a
+ *   worker, unless the CLI cancels it first: a cancel that arrives before
+ *   the reply is written suppresses the reply; one that arrives after is
+ *   ignored.  Cancel and completion race under pool_mtx, and whichever
+ *   takes it first wins.  A callback sees the cancellation through
+ *   claude_request_cancelled() and may return early.
+ * - The pool starts a worker whenever work is queued and no worker is
+ *   idle, up to the maximum; beyond it, requests wait in arrival order.
+ * - When the reader stops (end of output, a read error or close), the
+ *   session is dead: every pending and later control request fails with
+ *   the cause, and receive returns the queued messages, then the cause.
+ *
+ * Locks: q_mtx guards the message queue and the cause of death; ctl_mtx
+ * the pending control requests, and is taken before q_mtx when both are
+ * needed; pool_mtx the work queue, the in-flight list and the workers,
+ * and nests with no other; close_mtx is held by the one thread that runs
+ * close.  No user callback runs with any of them held.
+ */
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "claude.h"
+#include "discover.h"
+#include "error.h"
+#include "message.h"
+#include "options.h"
+#include "scan.h"
+#include "transport.h"
+#include "util.h"
+
+/* How long a session that lost its child waits for the exit status. */
+#define EXIT_STATUS_WAIT_MS 1000
+
+typedef struct msg_node {
+    claude_message *msg;
+    struct msg_node *next;
+} msg_node;
+
+/* One control request of ours, waiting for its reply. */
+typedef struct pending {
+    char id[48];
+    char *reply; /* the whole control_response line, once it came */
+    size_t reply_len;
+    bool done;
+    struct pending *next;
+} pending;
+
+/* One control request of the CLI's, queued or running on a worker. */
+struct claude_request {
+    char *line;
+    size_t len;
+    char *key; /* the request id as it stands in the line, for cancels */
+    json_t *root;
+    json_t *request; /* borrowed from root */
+    const char *id;  /* borrowed from root */
+    const char *subtype;
+    char *error_text; /* set by claude_request_set_error */
+    atomic_bool cancelled;
+    bool replied;                /* protected by pool_mtx */
+    bool running;                /* protected by pool_mtx */
+    struct claude_request *next; /* protected by pool_mtx: work queue */
+    struct claude_request *inflight_next; /* protected by pool_mtx */
+};
+
+struct claude_client {
+    claude_options *opts;
+    claude_transport *tp;
+    cl_logger log;
+    long long control_timeout_ms;
+    bool init_written;
+
+    pthread_t reader;
+    bool reader_started;
+
+    /* The message queue and the cause of death. */
+    pthread_mutex_t q_mtx;
+    pthread_cond_t q_cv;  /* announces a message, or the end */
+    msg_node *q_head;     /* protected by q_mtx */
+    msg_node *q_tail;     /* protected by q_mtx */
+    bool ended;           /* protected by q_mtx: the reader stopped */
+    int end_code;         /* protected by q_mtx */
+    claude_error end_err; /* protected by q_mtx */
+    char *last_result;    /* protected by q_mtx: last result line */
+    bool notify_armed;    /* protected by q_mtx: a byte is in the pipe */
+    int notify_rd;
+    int notify_wr;
+
+    /* Our control requests. */
+    pthread_mutex_t ctl_mtx;
+    pthread_cond_t ctl_cv; /* announces a reply, or the end */
+    pending *pending;      /* protected by ctl_mtx */
+    unsigned long next_id; /* protected by ctl_mtx */
+    unsigned int id_salt;
+
+    /* The CLI's control requests. */
+    pthread_mutex_t pool_mtx;
+    pthread_cond_t work_cv;    /* announces work, or stopping */
+    claude_request *work_head; /* protected by pool_mtx */
+    claude_request *work_tail; /* protected by pool_mtx */
+    claude_request *inflight;  /* protected by pool_mtx */
+    unsigned int queued;       /* protected by pool_mtx: not started */
+    pthread_t *workers;        /* protected by pool_mtx */
+    unsigned int nworkers;     /* protected by pool_mtx */
+    unsigned int nidle;        /* protected by pool_mtx */
+    unsigned int max_workers;
+    unsigned int in_flight; /* protected by pool_mtx */
+    bool stopping;          /* protected by pool_mtx */
+
+    /* Figures. */
+    atomic_ullong st_can_use_tool;
+    atomic_ullong st_hook_callback;
+    atomic_ullong st_mcp_message;
+    atomic_ullong st_other;
+    atomic_ullong st_cancelled;
+    atomic_uint st_peak;
+    atomic_ullong st_bytes_in;
+    atomic_ullong st_messages;
+    atomic_ullong st_bad_lines;
+
+    pthread_mutex_t close_mtx;
+    pthread_cond_t close_cv; /* announces closed */
+    bool close_running;      /* protected by close_mtx */
+    pthread_t close_thread;  /* protected by close_mtx: who runs it */
+    bool closed;             /* protected by close_mtx */
+};
+
+/* The client whose reader or worker this thread is, if it is one. */
+static _Thread_local claude_client *thread_of;
+
+static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
+
+static void
+seed_jansson(void)
+{
+    /* Seed jansson's hash function once; later calls do nothing. */
+    json_object_seed(0);
+}
+
+/*
+ * Lines out
+ */
+
+static int
+write_json(claude_client *c, json_t *j, claude_error *err)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    int rv;
+
+    if (text == NULL) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    rv = claude_transport_write(c->tp, text, strlen(text), err);
+    free(text);
+    return rv;
+}
+
+/*
+ * The message queue
+ */
+
+/* Call with q_mtx held. */
+static void
+notify_locked(claude_client *c, bool readable)
+{
+    char byte;
+    ssize_t n;
+
+    if (readable && !c->notify_armed) {
+        do {
+            n = write(c->notify_wr, "", 1);
+        } while (n < 0 && errno == EINTR);
+        c->notify_armed = true;
+    } else if (!readable && c->notify_armed) {
+        do {
+            n = read(c->notify_rd, &byte, 1);
+        } while (n < 0 && errno == EINTR);
+        c->notify_armed = false;
+    }
+}
+
+static void
+queue_push(claude_client *c, claude_message *m)
+{
+    msg_node *node = malloc(sizeof(*node));
+
+    if (node == NULL) {
+        claude_message_free(m);
+        atomic_fetch_add(&c->st_bad_lines, 1);
+        cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: message dropped");
+        return;
+    }
+    node->msg = m;
+    node->next = NULL;
+    cl_lock(&c->q_mtx);
+    if (c->q_tail != NULL) {
+        c->q_tail->next = node;
+    } else {
+        c->q_head = node;
+    }
+    c->q_tail = node;
+    notify_locked(c, true);
+    pthread_cond_broadcast(&c->q_cv);
+    cl_unlock(&c->q_mtx);
+    atomic_fetch_add(&c->st_messages, 1);
+}
+
+/*
+ * The text that best says why a session ended, from its last error
+ * result: the errors, else the result text, else the subtype.
+ */
+static void
+describe_result(const char *line, char *buf, size_t size)
+{
+    json_t *root = json_loads(line, 0, NULL);
+    json_t *errors;
+    const char *text = NULL;
+
+    buf[0] = '\0';
+    if (root == NULL) {
+        return;
+    }
+    if (json_is_true(json_object_get(root, "is_error"))) {
+        errors = json_object_get(root, "errors");
+        if (json_is_array(errors) && json_array_size(errors) > 0) {
+            text = json_string_value(json_array_get(errors, 0));
+        }
+        if (text == NULL) {
+            text = json_string_value(json_object_get(root, "result"));
+        }
+        if (text == NULL) {
+            text = json_string_value(json_object_get(root, "subtype"));
+        }
+    }
+    if (text != NULL) {
+        snprintf(buf, size, "%s", text);
+    }
+    json_decref(root);
+}
+
+/*
+ * The reader stopped: record why, fail every waiter, and let receive
+ * return the cause once the queue is empty.
+ */
+static void
+session_ended(claude_client *c, int code, const claude_error *cause)
+{
+    char last[160];
+    int status;
+    claude_error e = *cause;
+
+    /* At end of output, wait briefly for the exit and describe it. */
+    if (code == CLAUDE_EEOF &&
+        claude_transport_wait(c->tp, EXIT_STATUS_WAIT_MS, &status) == 0) {
+        cl_lock(&c->q_mtx);
+        last[0] = '\0';
+        if (c->last_result != NULL) {
+            describe_result(c->last_result, last, sizeof(last));
+        }
+        cl_unlock(&c->q_mtx);
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+            code = CLAUDE_ECHILDEXIT;
+            snprintf(e.message, sizeof(e.message),
+                     "the CLI exited with status %d%s%s", WEXITSTATUS(status),
+                     last[0] ? ": " : "", last);
+        } else if (WIFSIGNALED(status)) {
+            code = CLAUDE_ECHILDEXIT;
+            snprintf(e.message, sizeof(e.message),
+                     "the CLI was killed by signal %d%s%s", WTERMSIG(status),
+                     last[0] ? ": " : "", last);
+        }
+        e.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        e.exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        claude_transport_stderr_tail(c->tp, e.stderr_tail,
+                                     sizeof(e.stderr_tail));
+    }
+    e.code = code;
+
+    cl_lock(&c->ctl_mtx);
+    cl_lock(&c->q_mtx);
+    c->ended = true;
+    c->end_code = code;
+    c->end_err = e;
+    notify_locked(c, true);
+    pthread_cond_broadcast(&c->q_cv);
+    cl_unlock(&c->q_mtx);
+    pthread_cond_broadcast(&c->ctl_cv);
+    cl_unlock(&c->ctl_mtx);
+}
+
+/*
+ * Our control requests
+ */
+
+/* Call with ctl_mtx held. */
+static pending *
+find_pending_locked(claude_client *c, cl_slice id)
+{
+    pending *p;
+
+    for (p = c->pending; p != NULL; p = p->next) {
+        if (cl_slice_eq(id, p->id)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void
+route_response(claude_client *c, const char *line, size_t len,
+               const cl_route *r)
+{
+    pending *p;
+    char *copy;
+
+    cl_lock(&c->ctl_mtx);
+    p = find_pending_locked(c, r->response_request_id);
+    if (p == NULL || p->done) {
+        cl_unlock(&c->ctl_mtx);
+        cl_log(&c->log, CLAUDE_LOG_DEBUG,
+               "dropped a reply to no pending request: %.*s",
+               (int)(r->response_request_id.n < 64 ? r->response_request_id.n
+                                                   : 64),
+               r->response_request_id.p ? r->response_request_id.p : "");
+        return;
+    }
+    copy = malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, line, len + 1);
+    }
+    p->reply = copy;
+    p->reply_len = len;
+    p->done = true;
+    pthread_cond_broadcast(&c->ctl_cv);
+    cl_unlock(&c->ctl_mtx);
+}
+
+/* Turn a control_response line into a result. */
+static int
+parse_reply(const char *line, json_t **out, claude_error *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(line, 0, &jerr);
+    json_t *resp;
+    json_t *payload;
+    const char *sub;
+    const char *text;
+    int rv = 0;
+
+    if (root == NULL) {
+        return cl_error_set(err, CLAUDE_EPROTO, "invalid reply: %s", jerr.text);
+    }
+    resp = json_object_get(root, "response");
+    sub = json_string_value(json_object_get(resp, "subtype"));
+    if (sub != NULL && strcmp(sub, "error") == 0) {
+        text = json_string_value(json_object_get(resp, "error"));
+        rv = cl_error_set(err, CLAUDE_ECONTROL, "%s",
+                          text ? text : "the CLI refused the request");
+    } else if (sub == NULL || strcmp(sub, "success") != 0) {
+        rv = cl_error_set(err, CLAUDE_EPROTO,
+                          "a control reply with no success or error");
+    } else if (out != NULL) {
+        payload = json_object_get(resp, "response");
+        *out = payload != NULL ? json_incref(payload) : json_object();
+    }
+    json_decref(root);
+    return rv;
+}
+
+/* Call with ctl_mtx held. */
+static int
+dead_error_locked(claude_client *c, claude_error *err)
+{
+    int code;
+
+    cl_lock(&c->q_mtx);
+    code = c->end_code;
+    if (err != NULL) {
+        *err = c->end_err;
+    }
+    cl_unlock(&c->q_mtx);
+    return code;
+}
+
+static bool
+is_ended(claude_client *c)
+{
+    bool ended;
+
+    cl_lock(&c->q_mtx);
+    ended = c->ended;
+    cl_unlock(&c->q_mtx);
+    return ended;
+}
+
+/*
+ * Send a control request and wait for its reply.  request is the inner
+ * "request" object, which this call takes.
+ */
+static int
+control(claude_client *c, json_t *request, long long timeout_ms, json_t **out,
+        claude_error *err)
+{
+    pending p;
+    pending **pp;
+    json_t *frame;
+    int64_t deadline;
+    unsigned long n;
+    int rv;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (request == NULL) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    memset(&p, 0, sizeof(p));
+
+    /* Register before writing: the reply may come at once. */
+    cl_lock(&c->ctl_mtx);
+    n = ++c->next_id;
+    snprintf(p.id, sizeof(p.id), "req_%lu_%08x", n,
+             c->id_salt ^ (unsigned int)(n * 2654435761u));
+    if (is_ended(c)) {
+        rv = dead_error_locked(c, err);
+        cl_unlock(&c->ctl_mtx);
+        json_decref(request);
+        return rv;
+    }
+    p.next = c->pending;
+    c->pending = &p;
+    cl_unlock(&c->ctl_mtx);
+
+    frame = json_pack("{s:s,s:s,s:o}", "type", "control_request", "request_id",
+                      p.id, "request", request);
+    rv = frame ? write_json(c, frame, err)
+               : cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    json_decref(frame);
+
+    deadline = cl_deadline(timeout_ms < 0 ? -1 : (int)timeout_ms);
+    cl_lock(&c->ctl_mtx);
+    while (rv == 0 && !p.done && !is_ended(c) &&
+           cl_cond_wait_until(&c->ctl_cv, &c->ctl_mtx, deadline)) {
+    }
+
+    /*
+     * A write that failed because the child is gone: the reader is about
+     * to say why, with the child's last words, which tell more.
+     */
+    if (rv == CLAUDE_ECHILDEXIT || rv == CLAUDE_EPIPE || rv == CLAUDE_EBROKEN) {
+        deadline = cl_deadline(EXIT_STATUS_WAIT_MS * 2);
+        while (!is_ended(c) &&
+               cl_cond_wait_until(&c->ctl_cv, &c->ctl_mtx, deadline)) {
+        }
+        if (is_ended(c)) {
+            rv = dead_error_locked(c, err);
+        }
+    }
+    if (rv == 0 && !p.done) {
+        if (is_ended(c)) {
+            rv = dead_error_locked(c, err);
+        } else {
+            rv =
+                cl_error_set(err, CLAUDE_ETIMEDOUT,
+                             "no reply to %s within %lld ms", p.id, timeout_ms);
+        }
+    }
+    for (pp = &c->pending; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == &p) {
+            *pp = p.next;
+            break;
+        }
+    }
+    cl_unlock(&c->ctl_mtx);
+
+    if (rv == 0) {
+        rv = p.reply != NULL
+                 ? parse_reply(p.reply, out, err)
+                 : cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    free(p.reply);
+    return rv;
+}
+
+/*
+ * The CLI's control requests
+ */
+
+static void
+request_free(claude_request *req)
+{
+    json_decref(req->root);
+    free(req->key);
+    free(req->line);
+    free(req->error_text);
+    free(req);
+}
+
+/* Call with pool_mtx held. */
+static void
+inflight_remove_locked(claude_client *c, claude_request *req)
+{
+    claude_request **pp;
+
+    for (pp = &c->inflight; *pp != NULL; pp = &(*pp)->inflight_next) {
+        if (*pp == req) {
+            *pp = req->inflight_next;
+            break;
+        }
+    }
+}
+
+static void
+cancel_request(claude_client *c, const char *line, size_t len,
+               const cl_route *r)
+{
+    claude_request *req;
+
+    (void)line;
+    (void)len;
+    cl_lock(&c->pool_mtx);
+    for (req = c->inflight; req != NULL; req = req->inflight_next) {
+        if (req->key != NULL && cl_slice_eq(r->request_id, req->key) &&
+            !req->replied) {
+            atomic_store(&req->cancelled, true);
+            atomic_fetch_add(&c->st_cancelled, 1);
+            break;
+        }
+    }
+    cl_unlock(&c->pool_mtx);
+}
+
+/* Send a reply unless the request was cancelled; exactly once. */
+static void
+reply(claude_client *c, claude_request *req, json_t *response)
+{
+    json_t *frame;
+    claude_error err;
+    bool send;
+    int rv;
+
+    cl_lock(&c->pool_mtx);
+    send = !atomic_load(&req->cancelled) && !req->replied;
+    req->replied = true;
+    cl_unlock(&c->pool_mtx);
+    if (!send || req->id == NULL) {
+        json_decref(response);
+        return;
+    }
+
+    frame = json_pack("{s:s,s:o}", "type", "control_response", "response",
+                      response);
+    if (frame == NULL) {
+        cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: no reply to %s",
+               req->id);
+        return;
+    }
+    rv = write_json(c, frame, &err);
+    json_decref(frame);
+    if (rv != 0) {
+        cl_log(&c->log, CLAUDE_LOG_WARNING, "cannot answer %s: %s", req->id,
+               err.message);
+    }
+}
+
+static void
+reply_success(claude_client *c, claude_request *req, json_t *payload)
+{
+    reply(c, req,
+          json_pack("{s:s,s:s,s:o}", "subtype", "success", "request_id",
+                    req->id, "response", payload ? payload : json_object()));
+}
+
+static void
+reply_error(claude_client *c, claude_request *req, const char *text,
+            const char *code)
+{
+    json_t *resp = json_pack("{s:s,s:s,s:s}", "subtype", "error", "request_id",
+                             req->id, "error", text);
+
+    if (resp != NULL && code != NULL) {
+        json_object_set_new(resp, "error_code", json_string(code));
+    }
+    reply(c, req, resp);
+}
+
+static const char *
+opt_string(json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+static void
+handle_can_use_tool(claude_client *c, claude_request *req)
+{
+    claude_permission perm;
+    claude_permission_result res;
+    json_t *payload;
+    json_t *suggestions;
+    int rv;
+
+    atomic_fetch_add(&c->st_can_use_tool, 1);
+    if (c->opts->permission_cb == NULL) {
+        reply_error(c, req, "canUseTool callback is not provided", NULL);
+        return;
+    }
+    memset(&perm, 0, sizeof(perm));
+    perm.tool_name = opt_string(req->request, "tool_name");
+    perm.input = json_object_get(req->request, "input");
+    perm.tool_use_id = opt_string(req->request, "tool_use_id");
+    perm.agent_id = opt_string(req->request, "agent_id");
+    suggestions = json_object_get(req->request, "permission_suggestions");
+    perm.suggestions = json_is_array(suggestions) ? suggestions : NULL;
+    perm.blocked_path = opt_string(req->request, "blocked_path");
+    perm.decision_reason = opt_string(req->request, "decision_reason");
+    if (perm.tool_name == NULL || !json_is_object(perm.input)) {
+        reply_error(c, req, "can_use_tool without tool_name or input", NULL);
+        return;
+    }
+
+    memset(&res, 0, sizeof(res));
+    rv = c->opts->permission_cb(req, &perm, &res, c->opts->permission_user);
+    if (rv != 0) {
+        json_decref(res.updated_input);
+        json_decref(res.updated_permissions);
+        reply_error(c, req,
+                    req->error_text ? req->error_text
+                                    : "the permission callback failed",
+                    NULL);
+        return;
+    }
+
+    if (res.allow) {
+        /* updatedInput always goes: older CLIs require it. */
+        payload = json_pack("{s:s,s:O}", "behavior", "allow", "updatedInput",
+                            res.updated_input ? res.updated_input : perm.input);
+        if (payload != NULL && res.updated_permissions != NULL) {
+            json_object_set(payload, "updatedPermissions",
+                            res.updated_permissions);
+        }
+    } else {
+        payload =
+            json_pack("{s:s,s:s}", "behavior", "deny", "message",
+                      res.message ? res.message : "denied by the application");
+        if (payload != NULL && res.interrupt) {
+            json_object_set_new(payload, "interrupt", json_true());
+        }
+    }
+    json_decref(res.updated_input);
+    json_decref(res.updated_permissions);
+    if (payload != NULL && perm.tool_use_id != NULL) {
+        json_object_set_new(payload, "toolUseID",
+                            json_string(perm.tool_use_id));
+    }
+    reply_success(c, req, payload);
+}
+
+static void
+handle_hook_callback(claude_client *c, claude_request *req)
+{
+    const char *id = opt_string(req->request, "callback_id");
+    char text[160];
+    json_t *output = NULL;
+    char *end;
+    unsigned long index = 0;
+    cl_hook *hook = NULL;
+    int rv;
+
+    atomic_fetch_add(&c->st_hook_callback, 1);
+    if (id != NULL && strncmp(id, "hook_", 5) == 0 && id[5] != '\0') {
+        errno = 0;
+        index = strtoul(id + 5, &end, 10);
+        if (errno == 0 && *end == '\0' && index < c->opts->nhooks) {
+            hook = &c->opts->hooks[index];
+        }
+    }
+    if (hook == NULL) {
+        snprintf(text, sizeof(text), "No hook callback found for ID: %s",
+                 id ? id : "(none)");
+        reply_error(c, req, text, NULL);
+        return;
+    }
+
+    rv = hook->cb(req, json_object_get(req->request, "input"), &output,
+                  hook->user);
+    if (rv != 0) {
+        json_decref(output);
+        reply_error(c, req,
+                    req->error_text ? req->error_text
+                                    : "the hook callback failed",
+                    NULL);
+        return;
+    }
+    if (output != NULL && !json_is_object(output)) {
+        json_decref(output);
+        reply_error(c, req, "the hook callback returned a non-object", NULL);
+        return;
+    }
+    reply_success(c, req, output);
+}
+
+static void
+handle_request(claude_client *c, claude_request *req)
+{
+    json_error_t jerr;
+    char text[160];
+
+    req->root = json_loadb(req->line, req->len, 0, &jerr);
+    req->request = json_object_get(req->root, "request");
+    req->id = opt_string(req->root, "request_id");
+    req->subtype = opt_string(req->request, "subtype");
+    if (req->id == NULL || !json_is_object(req->request) ||
+        req->subtype == NULL) {
+        atomic_fetch_add(&c->st_bad_lines, 1);
+        cl_log(&c->log, CLAUDE_LOG_WARNING,
+               "a control request without id or subtype: %.200s", req->line);
+        if (req->id != NULL) {
+            reply_error(c, req, "malformed control request", NULL);
+        }
+        return;
+    }
+
+    if (strcmp(req->subtype, "can_use_tool") == 0) {
+        handle_can_use_tool(c, req);
+    } else if (strcmp(req->subtype, "hook_callback") == 0) {
+        handle_hook_callback(c, req);
+    } else if (strcmp(req->subtype, "mcp_message") == 0) {
+        atomic_fetch_add(&c->st_mcp_message, 1);
+        snprintf(text, sizeof(text), "SDK MCP server not found: %s",
+                 opt_string(req->request, "server_name")
+                     ? opt_string(req->request, "server_name")
+                     : "(none)");
+        reply_error(c, req, text, NULL);
+    } else {
+        atomic_fetch_add(&c->st_other, 1);
+        snprintf(text, sizeof(text), "Unsupported control request subtype: %s",
+                 req->subtype);
+        reply_error(c, req, text, "unsupported_request");
+    }
+}
+
+static void *
+worker_main(void *arg)
+{
+    claude_client *c = arg;
+    claude_request *req;
+
+    thread_of = c;
+    cl_lock(&c->pool_mtx);
+    for (;;) {
+        while (c->work_head == NULL && !c->stopping) {
+            c->nidle++;
+            pthread_cond_wait(&c->work_cv, &c->pool_mtx);
+            c->nidle--;
+        }
+        if (c->work_head == NULL) {
+            break;
+        }
+        req = c->work_head;
+        c->queued--;
+        c->work_head = req->next;
+        if (c->work_head == NULL) {
+            c->work_tail = NULL;
+        }
+        req->running = true;
+        cl_unlock(&c->pool_mtx);
+
+        /* A request cancelled while it queued is never started. */
+        if (!atomic_load(&req->cancelled)) {
+            handle_request(c, req);
+        }
+
+        cl_lock(&c->pool_mtx);
+        inflight_remove_locked(c, req);
+        c->in_flight--;
+        cl_unlock(&c->pool_mtx);
+        request_free(req);
+        cl_lock(&c->pool_mtx);
+    }
+    cl_unlock(&c->pool_mtx);
+    return NULL;
+}
+
+/*
+ * Answer with an error without running any callback.  The line is
+ * parsed here, on the reader, only on this rare path.
+ */
+static void
+refuse_request(claude_client *c, claude_request *req)
+{
+    req->root = json_loadb(req->line, req->len, 0, NULL);
+    req->id = opt_string(req->root, "request_id");
+    if (req->id != NULL) {
+        reply_error(c, req, "the application cannot run a worker thread", NULL);
+    }
+    request_free(req);
+}
+
+static void
+queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
+{
+    claude_request *req = calloc(1, sizeof(*req));
+    unsigned int now;
+    unsigned int peak;
+    int rv;
+
+    if (req == NULL || (req->line = malloc(len + 1)) == NULL) {
+        free(req);
+        cl_log(&c->log, CLAUDE_LOG_ERROR,
+               "out of memory: a control request is not answered");
+        return;
+    }
+    memcpy(req->line, line, len + 1);
+    req->len = len;
+    atomic_init(&req->cancelled, false);
+
+    /* The id is needed at once, for cancels that overtake the work. */
+    if (r->request_id.p != NULL) {
+        req->key = strndup(r->request_id.p, r->request_id.n);
+    }
+
+    cl_lock(&c->pool_mtx);
+    if (c->stopping) {
+        cl_unlock(&c->pool_mtx);
+        request_free(req);
+        return;
+    }
+    if (c->work_tail != NULL) {
+        c->work_tail->next = req;
+    } else {
+        c->work_head = req;
+    }
+    c->work_tail = req;
+    req->inflight_next = c->inflight;
+    c->inflight = req;
+    now = ++c->in_flight;
+    c->queued++;
+
+    /* Each idle worker takes one request; start one for the rest. */
+    if (c->queued > c->nidle && c->nworkers < c->max_workers) {
+        rv = cl_thread_start(&c->workers[c->nworkers], worker_main, c,
+                             "claude-worker");
+        if (rv == 0) {
+            c->nworkers++;
+        } else {
+            cl_log(&c->log, CLAUDE_LOG_ERROR,
+                   "cannot start a worker thread (error %d)", rv);
+        }
+    }
+    if (c->nworkers == 0) {
+        /* No worker at all: refuse rather than leave the CLI waiting. */
+        c->work_head = c->work_tail = NULL;
+        c->queued = 0;
+        c->in_flight--;
+        inflight_remove_locked(c, req);
+        cl_unlock(&c->pool_mtx);
+        refuse_request(c, req);
+        return;
+    }
+    pthread_cond_signal(&c->work_cv);
+    cl_unlock(&c->pool_mtx);
+
+    peak = atomic_load(&c->st_peak);
+    while (now > peak &&
+           !atomic_compare_exchange_weak(&c->st_peak, &peak, now)) {
+    }
+}
+
+/*
+ * The reader
+ */
+
+static void
+queue_message(claude_client *c, const char *line, size_t len, const cl_route *r)
+{
+    claude_message *m;
+    char *copy = malloc(len + 1);
+    int rv;
+
+    if (copy == NULL) {
+        cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: message dropped");
+        return;
+    }
+    memcpy(copy, line, len + 1);
+
+    /* Keep the last result: it explains a death that may follow. */
+    if (cl_slice_eq(r->type, "result")) {
+        char *keep = strdup(line);
+
+        cl_lock(&c->q_mtx);
+        free(c->last_result);
+        c->last_result = keep;
+        cl_unlock(&c->q_mtx);
+    }
+    rv = cl_message_new(&m, copy, len);
+    if (rv != 0) {
+        atomic_fetch_add(&c->st_bad_lines, 1);
+        cl_log(&c->log, CLAUDE_LOG_WARNING, "message dropped: %s",
+               claude_strerror(rv));
+        return;
+    }
+    queue_push(c, m);
+}
+
+static void *
+reader_main(void *arg)
+{
+    claude_client *c = arg;
+    const char *line;
+    size_t len;
+    claude_error err;
+    cl_route r;
+    int rv;
+
+    thread_of = c;
+    for (;;) {
+        rv = claude_transport_read_line(c->tp, &line, &len, -1, &err);
+        if (rv == CLAUDE_ETOOLONG) {
+            atomic_fetch_add(&c->st_bad_lines, 1);
+            continue;
+        }
+        if (rv != 0) {
+            break;
+        }
+        atomic_fetch_add(&c->st_bytes_in, len + 1);
+        if (cl_scan_route(line, len, &r) != 0) {
+            atomic_fetch_add(&c->st_bad_lines, 1);
+            cl_log(&c->log, CLAUDE_LOG_WARNING,
+                   "skipped a line that is not a JSON object: %.200s", line);
+            continue;
+        }
+        if (cl_slice_eq(r.type, "control_response")) {
+            route_response(c, line, len, &r);
+        } else if (cl_slice_eq(r.type, "control_request")) {
+            queue_request(c, line, len, &r);
+        } else if (cl_slice_eq(r.type, "control_cancel_request")) {
+            cancel_request(c, line, len, &r);
+        } else if (cl_slice_eq(r.type, "keep_alive")) {
+            continue;
+        } else {
+            queue_message(c, line, len, &r);
+        }
+    }
+    session_ended(c, rv, &err);
+    return NULL;
+}
+
+/*
+ * Opening
+ */
+
+static int
+build_transport(claude_client *c, const char *cli, claude_error *err)
+{
+    claude_transport_options to = CLAUDE_TRANSPORT_OPTIONS_INIT;
+    char **argv = NULL;
+    char **envp = NULL;
+    int rv;
+
+    rv = cl_options_argv(c->opts, cli, &argv, err);
+    if (rv == 0) {
+        rv = cl_options_envp(c->opts, &envp, err);
+    }
+    if (rv == 0) {
+        to.argv = (const char *const *)argv;
+        to.envp = (const char *const *)envp;
+        to.cwd = cl_options_string(c->opts, CLAUDE_OPT_CWD);
+        /* The client waits out the grace itself, reading meanwhile. */
+        to.close_grace_ms = 0;
+        to.term_grace_ms =
+            (unsigned int)cl_options_int(c->opts, CLAUDE_OPT_TERM_GRACE_MS);
+        to.max_line_size =
+            (size_t)cl_options_int(c->opts, CLAUDE_OPT_MAX_LINE_SIZE);
+        to.stderr_cb = c->opts->stderr_cb;
+        to.stderr_user = c->opts->stderr_user;
+        to.log_cb = c->log.cb;
+        to.log_user = c->log.user;
+        to.log_level = c->log.level;
+        rv = claude_transport_new(&c->tp, &to);
+        if (rv != 0) {
+            cl_error_set(err, rv, "cannot create the transport");
+        }
+    }
+    cl_strv_free(argv);
+    cl_strv_free(envp);
+    if (rv == 0) {
+        rv = claude_transport_open(c->tp, err);
+    }
+    return rv;
+}
+
+static int
+initialize(claude_client *c, claude_error *err)
+{
+    json_t *reply = NULL;
+    int rv;
+
+    rv = control(c, cl_options_init_request(c->opts),
+                 cl_options_int(c->opts, CLAUDE_OPT_INIT_TIMEOUT_MS), &reply,
+                 err);
+    json_decref(reply);
+    if (rv == CLAUDE_EEOF && err != NULL) {
+        snprintf(err->message, sizeof(err->message),
+                 "the CLI ended before it answered initialize");
+    }
+    if (rv == CLAUDE_ETIMEDOUT) {
+        cl_error_set(err, rv,
+                     "the CLI did not answer initialize within %lld ms",
+                     cl_options_int(c->opts, CLAUDE_OPT_INIT_TIMEOUT_MS));
+    }
+    return rv;
+}
+
+static void client_destroy(claude_client *c, bool graceful);
+
+int
+claude_client_new(claude_client **out, const claude_options *opts,
+                  claude_error *err)
+{
+    claude_client *c;
+    char *cli = NULL;
+    int fds[2];
+    int rv;
+
+    if (out == NULL || opts == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no options");
+    }
+    *out = NULL;
+    pthread_once(&seed_once, seed_jansson);
+    rv = cl_options_validate(opts, err);
+    if (rv != 0) {
+        return rv;
+    }
+
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+        free(c);
+        return cl_error_sys(err, CLAUDE_ESYS, errno, "cannot create a pipe");
+    }
+    c->notify_rd = fds[0];
+    c->notify_wr = fds[1];
+    cl_mutex_init(&c->q_mtx);
+    cl_cond_init(&c->q_cv);
+    cl_mutex_init(&c->ctl_mtx);
+    cl_cond_init(&c->ctl_cv);
+    cl_mutex_init(&c->pool_mtx);
+    pthread_cond_init(&c->work_cv, NULL);
+    cl_mutex_init(&c->close_mtx);
+    cl_cond_init(&c->close_cv);
+    c->id_salt = (unsigned int)getpid() ^ (unsigned int)cl_now_ns() ^
+                 (unsigned int)(uintptr_t)c;
+
+    rv = cl_options_copy(&c->opts, opts);
+    if (rv != 0) {
+        cl_error_set(err, rv, "out of memory");
+        goto out_destroy;
+    }
+    c->log.cb = c->opts->log_cb;
+    c->log.user = c->opts->log_user;
+    c->log.level = (int)cl_options_int(c->opts, CLAUDE_OPT_LOG_LEVEL);
+    c->control_timeout_ms =
+        cl_options_int(c->opts, CLAUDE_OPT_CONTROL_TIMEOUT_MS);
+    c->max_workers =
+        (unsigned int)cl_options_int(c->opts, CLAUDE_OPT_MAX_WORKERS);
+    c->workers = calloc(c->max_workers, sizeof(*c->workers));
+    if (c->workers == NULL) {
+        rv = cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        goto out_destroy;
+    }
+
+    rv = cl_find_cli(cl_options_string(c->opts, CLAUDE_OPT_CLI_PATH),
+                     getenv("PATH"), getenv("HOME"), &cli, err);
+    if (rv != 0) {
+        goto out_destroy;
+    }
+    cl_check_cli_version(
+        cli, (int)cl_options_int(c->opts, CLAUDE_OPT_VERSION_CHECK_MS),
+        &c->log);
+    rv = build_transport(c, cli, err);
+    free(cli);
+    if (rv != 0) {
+        goto out_destroy;
+    }
+
+    rv = cl_thread_start(&c->reader, reader_main, c, "claude-reader");
+    if (rv != 0) {
+        rv = cl_error_sys(err, CLAUDE_ESYS, rv, "cannot start a thread");
+        goto out_destroy;
+    }
+    c->reader_started = true;
+
+    rv = initialize(c, err);
+    if (rv != 0) {
+        goto out_destroy;
+    }
+    *out = c;
+    return 0;
+
+out_destroy:
+    client_destroy(c, false);
+    return rv;
+}
+
+/*
+ * Talking
+ */
+
+static int
+send_user(claude_client *c, json_t *content, claude_error *err)
+{
+    json_t *frame;
+    int rv;
+
+    if (content == NULL) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    frame = json_pack("{s:s,s:s,s:{s:s,s:o},s:n}", "type", "user", "session_id",
+                      "", "message", "role", "user", "content", content,
+                      "parent_tool_use_id");
+    if (frame == NULL) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    rv = write_json(c, frame, err);
+    json_decref(frame);
+    return rv;
+}
+
+int
+claude_client_send(claude_client *c, const char *text, claude_error *err)
+{
+    if (c == NULL || text == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no client or no text");
+    }
+    return send_user(c, json_string(text), err);
+}
+
+int
+claude_client_send_content(claude_client *c, const char *content_json,
+                           claude_error *err)
+{
+    json_error_t jerr;
+    json_t *content;
+
+    if (c == NULL || content_json == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no client or no content");
+    }
+    content = json_loads(content_json, 0, &jerr);
+    if (!json_is_array(content)) {
+        json_decref(content);
+        return cl_error_set(err, CLAUDE_EINVAL,
+                            "content must be a JSON array of blocks%s%s",
+                            content ? "" : ": ", content ? "" : jerr.text);
+    }
+    return send_user(c, content, err);
+}
+
+int
+claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
+                      claude_error *err)
+{
+    int64_t deadline = cl_deadline(timeout_ms);
+    msg_node *node;
+    int rv = 0;
+
+    if (c == NULL || out == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "missing argument");
+    }
+    *out = NULL;
+    cl_lock(&c->q_mtx);
+    while (c->q_head == NULL && !c->ended &&
+           cl_cond_wait_until(&c->q_cv, &c->q_mtx, deadline)) {
+    }
+    node = c->q_head;
+    if (node != NULL) {
+        c->q_head = node->next;
+        if (c->q_head == NULL) {
+            c->q_tail = NULL;
+            notify_locked(c, c->ended);
+        }
+        *out = node->msg;
+        free(node);
+    } else if (c->ended) {
+        rv = c->end_code;
+        if (err != NULL) {
+            *err = c->end_err;
+        }
+    } else {
+        rv = cl_error_set(err, CLAUDE_ETIMEDOUT, "no message in time");
+    }
+    cl_unlock(&c->q_mtx);
+    return rv;
+}
+
+int
+claude_client_fd(claude_client *c)
+{
+    return c == NULL ? CLAUDE_EINVAL : c->notify_rd;
+}
+
+int
+claude_client_end_input(claude_client *c)
+{
+    if (c == NULL) {
+        return CLAUDE_EINVAL;
+    }
+    return claude_transport_end_input(c->tp);
+}
+
+/*
+ * Controls
+ */
+
+static int
+simple_control(claude_client *c, json_t *request, json_t **out,
+               claude_error *err)
+{
+    if (c == NULL) {
+        json_decref(request);
+        return cl_error_set(err, CLAUDE_EINVAL, "no client");
+    }
+    return control(c, request, c->control_timeout_ms, out, err);
+}
+
+int
+claude_client_interrupt(claude_client *c, claude_error *err)
+{
+    return simple_control(c, json_pack("{s:s}", "subtype", "interrupt"), NULL,
+                          err);
+}
+
+int
+claude_client_set_permission_mode(claude_client *c, const char *mode,
+                                  claude_error *err)
+{
+    if (mode == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no mode");
+    }
+    return simple_control(
+        c,
+        json_pack("{s:s,s:s}", "subtype", "set_permission_mode", "mode", mode),
+        NULL, err);
+}
+
+int
+claude_client_set_model(claude_client *c, const char *model, claude_error *err)
+{
+    json_t *req = json_pack("{s:s,s:o}", "subtype", "set_model", "model",
+                            model ? json_string(model) : json_null());
+
+    return simple_control(c, req, NULL, err);
+}
+
+int
+claude_client_set_max_thinking_tokens(claude_client *c, long long tokens,
+                                      claude_error *err)
+{
+    json_t *req =
+        json_pack("{s:s,s:o}", "subtype", "set_max_thinking_tokens",
+                  "max_thinking_tokens",
+                  tokens < 0 ? json_null() : json_integer((json_int_t)tokens));
+
+    return simple_control(c, req, NULL, err);
+}
+
+int
+claude_client_mcp_status(claude_client *c, json_t **out, claude_error *err)
+{
+    return simple_control(c, json_pack("{s:s}", "subtype", "mcp_status"), out,
+                          err);
+}
+
+int
+claude_client_context_usage(claude_client *c, json_t **out, claude_error *err)
+{
+    return simple_control(c, json_pack("{s:s}", "subtype", "get_context_usage"),
+                          out, err);
+}
+
+int
+claude_client_rewind_files(claude_client *c, const char *user_message_id,
+                           int dry_run, json_t **out, claude_error *err)
+{
+    if (user_message_id == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no user message id");
+    }
+    return simple_control(c,
+                          json_pack("{s:s,s:s,s:b}", "subtype", "rewind_files",
+                                    "user_message_id", user_message_id,
+                                    "dry_run", dry_run),
+                          out, err);
+}
+
+int
+claude_client_stop_task(claude_client *c, const char *task_id,
+                        claude_error *err)
+{
+    if (task_id == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no task id");
+    }
+    return simple_control(
+        c, json_pack("{s:s,s:s}", "subtype", "stop_task", "task_id", task_id),
+        NULL, err);
+}
+
+int
+claude_client_mcp_reconnect(claude_client *c, const char *server,
+                            claude_error *err)
+{
+    if (server == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no server name");
+    }
+    return simple_control(c,
+                          json_pack("{s:s,s:s}", "subtype", "mcp_reconnect",
+                                    "serverName", server),
+                          NULL, err);
+}
+
+int
+claude_client_mcp_toggle(claude_client *c, const char *server, int enabled,
+                         claude_error *err)
+{
+    if (server == NULL) {
+        return cl_error_set(err, CLAUDE_EINVAL, "no server name");
+    }
+    return simple_control(c,
+                          json_pack("{s:s,s:s,s:b}", "subtype", "mcp_toggle",
+                                    "serverName", server, "enabled", enabled),
+                          NULL, err);
+}
+
+int
+claude_client_control(claude_client *c, const char *subtype,
+                      const char *fields_json, int timeout_ms, json_t **out,
+                      claude_error *err)
+{
+    json_error_t jerr;
+    json_t *req;
+
+    if (c == NULL || subtype == NULL || subtype[0] == '\0') {
+        return cl_error_set(err, CLAUDE_EINVAL, "no client or no subtype");
+    }
+    if (fields_json != NULL) {
+        req = json_loads(fields_json, 0, &jerr);
+        if (!json_is_object(req)) {
+            json_decref(req);
+            return cl_error_set(err, CLAUDE_EINVAL,
+                                "the fields must be a JSON object");
+        }
+    } else {
+        req = json_object();
+    }
+    if (req == NULL ||
+        json_object_set_new(req, "subtype", json_string(subtype)) != 0) {
+        json_decref(req);
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
+    return control(c, req, timeout_ms < 0 ? c->control_timeout_ms : timeout_ms,
+                   out, err);
+}
+
+int
+claude_client_stats(claude_client *c, claude_stats *out)
+{
+    unsigned long long wait_ns = 0;
+
+    if (c == NULL || out == NULL) {
+        return CLAUDE_EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    out->can_use_tool = atomic_load(&c->st_can_use_tool);
+    out->hook_callback = atomic_load(&c->st_hook_callback);
+    out->mcp_message = atomic_load(&c->st_mcp_message);
+    out->other_requests = atomic_load(&c->st_other);
+    out->cancelled = atomic_load(&c->st_cancelled);
+    out->peak_in_flight = atomic_load(&c->st_peak);
+    out->bytes_in = atomic_load(&c->st_bytes_in);
+    out->messages = atomic_load(&c->st_messages);
+    out->bad_lines = atomic_load(&c->st_bad_lines);
+    cl_transport_counters(c->tp, &out->bytes_out, &wait_ns);
+    out->max_write_wait_us = wait_ns / 1000;
+    return 0;
+}
+
+/*
+ * Callbacks' view of a request
+ */
+
+const char *
+claude_request_subtype(const claude_request *req)
+{
+    return req ? req->subtype : NULL;
+}
+
+const char *
+claude_request_id(const claude_request *req)
+{
+    return req ? req->id : NULL;
+}
+
+json_t *
+claude_request_json(const claude_request *req)
+{
+    return req ? req->request : NULL;
+}
+
+int
+claude_request_cancelled(const claude_request *req)
+{
+    return req != NULL && atomic_load(&req->cancelled);
+}
+
+int
+claude_request_set_error(claude_request *req, const char *text)
+{
+    char *copy;
+
+    if (req == NULL || text == NULL) {
+        return CLAUDE_EINVAL;
+    }
+    copy = strdup(text);
+    if (copy == NULL) {
+        return CLAUDE_ENOMEM;
+    }
+    free(req->error_text);
+    req->error_text = copy;
+    return 0;
+}
+
+/*
+ * Closing
+ */
+
+/* Stop the pool: cancel what runs, drop what waits, join. */
+static void
+stop_workers(claude_client *c)
+{
+    claude_request *req;
+    claude_request *next;
+    unsigned int i;
+    unsigned int n;
+
+    cl_lock(&c->pool_mtx);
+    c->stopping = true;
+    for (req = c->inflight; req != NULL; req = req->inflight_next) {
+        atomic_store(&req->cancelled, true);
+    }
+    for (req = c->work_head; req != NULL; req = next) {
+        next = req->next;
+        inflight_remove_locked(c, req);
+        c->in_flight--;
+        request_free(req);
+    }
+    c->work_head = c->work_tail = NULL;
+    c->queued = 0;
+    pthread_cond_broadcast(&c->work_cv);
+    n = c->nworkers;
+    cl_unlock(&c->pool_mtx);
+
+    for (i = 0; i < n; i++) {
+        pthread_join(c->workers[i], NULL);
+    }
+    cl_lock(&c->pool_mtx);
+    c->nworkers = 0;
+    cl_unlock(&c->pool_mtx);
+}
+
+/*
+ * End input, let the CLI finish and exit within the grace period while
+ * the reader goes on reading, then stop whatever is left.  A session
+ * that never opened has nothing to finish: it is stopped at once.
+ */
+static void
+shutdown_session(claude_client *c, bool graceful)
+{
+    int64_t deadline;
+    int status;
+
+    if (c->tp == NULL) {
+        return;
+    }
+    if (graceful) {
+        deadline = cl_deadline(
+            (int)cl_options_int(c->opts, CLAUDE_OPT_CLOSE_GRACE_MS));
+        (void)cl_transport_end_input_within(c->tp, cl_remaining(deadline));
+        if (c->reader_started) {
+            cl_lock(&c->q_mtx);
+            while (!c->ended &&
+                   cl_cond_wait_until(&c->q_cv, &c->q_mtx, deadline)) {
+            }
+            cl_unlock(&c->q_mtx);
+        }
+        (void)claude_transport_wait(c->tp, cl_remaining(deadline), &status);
+    }
+    (void)claude_transport_close(c->tp);
+    if (c->reader_started) {
+        pthread_join(c->reader, NULL);
+        c->reader_started = false;
+    }
+}
+
+/* Would closing c from this thread wait for the thread itself? */
+static bool
+own_thread(claude_client *c)
+{
+    return thread_of == c ||
+           (c->tp != NULL && cl_transport_on_own_thread(c->tp));
+}
+
+static int
+close_session(claude_client *c, bool graceful)
+{
+    if (own_thread(c)) {
+        return CLAUDE_ERECURSIVE;
+    }
+
+    /*
+     * One thread runs the close, holding no lock, since the log
+     * callback may call in while it runs; the others wait for it.
+     */
+    cl_lock(&c->close_mtx);
+    if (c->close_running && !c->closed &&
+        pthread_equal(c->close_thread, pthread_self())) {
+        cl_unlock(&c->close_mtx);
+        return CLAUDE_ERECURSIVE;
+    }
+    while (c->close_running && !c->closed) {
+        cl_cond_wait_until(&c->close_cv, &c->close_mtx, -1);
+    }
+    if (c->closed) {
+        cl_unlock(&c->close_mtx);
+        return 0;
+    }
+    c->close_running = true;
+    c->close_thread = pthread_self();
+    cl_unlock(&c->close_mtx);
+
+    shutdown_session(c, graceful);
+    stop_workers(c);
+
+    cl_lock(&c->close_mtx);
+    c->closed = true;
+    pthread_cond_broadcast(&c->close_cv);
+    cl_unlock(&c->close_mtx);
+    return 0;
+}
+
+int
+claude_client_close(claude_client *c)
+{
+    if (c == NULL) {
+        return CLAUDE_EINVAL;
+    }
+    return close_session(c, true);
+}
+
+static void
+client_destroy(claude_client *c, bool graceful)
+{
+    msg_node *node;
+    msg_node *next;
+
+    if (c->opts != NULL) {
+        (void)close_session(c, graceful);
+    }
+    for (node = c->q_head; node != NULL; node = next) {
+        next = node->next;
+        claude_message_free(node->msg);
+        free(node);
+    }
+    claude_transport_free(c->tp);
+    claude_options_free(c->opts);
+    free(c->workers);
+    free(c->last_result);
+    close(c->notify_rd);
+    close(c->notify_wr);
+    pthread_cond_destroy(&c->close_cv);
+    pthread_mutex_destroy(&c->close_mtx);
+    pthread_cond_destroy(&c->work_cv);
+    pthread_mutex_destroy(&c->pool_mtx);
+    pthread_cond_destroy(&c->ctl_cv);
+    pthread_mutex_destroy(&c->ctl_mtx);
+    pthread_cond_destroy(&c->q_cv);
+    pthread_mutex_destroy(&c->q_mtx);
+    free(c);
+}
+
+void
+claude_client_free(claude_client *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (claude_client_close(c) == CLAUDE_ERECURSIVE) {
+        cl_log(&c->log, CLAUDE_LOG_ERROR,
+               "claude_client_free called from a thread of the same "
+               "client; the client is not freed");
+        return;
+    }
+    client_destroy(c, true);
+}

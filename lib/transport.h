@@ -1,0 +1,28 @@
+/*
+ * transport.h: what the client layer reads from a transport beyond the
+ * public interface.
+ */
+#ifndef CL_TRANSPORT_H
+#define CL_TRANSPORT_H
+
+#include <stdbool.h>
+
+#include "claude.h"
+
+/*
+ * Bytes written to the child's stdin, and the longest time a writer
+ * waited for the transport mutex, in nanoseconds.
+ */
+void cl_transport_counters(claude_transport *t, unsigned long long *bytes_out,
+                           unsigned long long *max_wait_ns);
+
+/* Is the calling thread the transport's own (its stderr thread)? */
+bool cl_transport_on_own_thread(const claude_transport *t);
+
+/*
+ * claude_transport_end_input(), giving up with CLAUDE_ETIMEDOUT after
+ * timeout_ms when a writer blocked on a full pipe holds the lock.
+ */
+int cl_transport_end_input_within(claude_transport *t, int timeout_ms);
+
+#endif /* CL_TRANSPORT_H */
