@@ -52,6 +52,7 @@ TEST_SRC := $(filter-out test/fake-cli.c test/header-test.c,$(wildcard test/*.c)
 TEST_OBJ := $(patsubst test/%.c,$(BUILD)/test/%.o,$(TEST_SRC))
 TEST_BIN := $(BUILD)/test/run-tests
 FAKE_CLI := $(BUILD)/test/fake-cli
+EXAMPLES := $(BUILD)/tools/example-tools
 
 TEST_CFLAGS = $(REAL_CFLAGS) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags check jansson 2>/dev/null)
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs check jansson 2>/dev/null)
@@ -59,7 +60,7 @@ TEST_LIBS = $(shell $(PKG_CONFIG) --libs check jansson 2>/dev/null)
 MAN3 := $(wildcard man/*.3)
 
 
-.PHONY: all check check-unit check-header check-docs check-style \
+.PHONY: all examples check check-unit check-header check-docs check-style \
 	check-exports check-install check-tsan check-asan deps install uninstall clean
 
 all: $(SHARED) $(STATIC) $(LIBOUT)/libclaude.pc
@@ -112,13 +113,22 @@ $(FAKE_CLI): test/fake-cli.c
 	  $(shell $(PKG_CONFIG) --cflags jansson) -o $@ $< \
 	  $(shell $(PKG_CONFIG) --libs jansson)
 
+# Example programs, built by make check so that they cannot rot.
+$(BUILD)/tools/%: tools/%.c $(STATIC) include/claude.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -pedantic $(WARN) -Werror -Iinclude \
+	  $(JANSSON_CFLAGS) -o $@ $< $(STATIC) -pthread $(JANSSON_LIBS)
+
+examples: $(EXAMPLES)
+
 deps:
 	@sh tools/deps.sh
 
 check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
-	$(MAKE) check-header check-exports check-docs check-style check-install
+	$(MAKE) examples check-header check-exports check-docs check-style \
+	  check-install
 
 check-unit: $(TEST_BIN) $(FAKE_CLI)
 	FAKE_CLI=$(abspath $(FAKE_CLI)) TEST_DATA=$(abspath test/data) $(TEST_BIN)

@@ -54,6 +54,8 @@ typedef struct claude_options claude_options;
 typedef struct claude_client claude_client;
 typedef struct claude_message claude_message;
 typedef struct claude_request claude_request;
+typedef struct claude_mcp_server claude_mcp_server;
+typedef struct claude_mcp_call claude_mcp_call;
 
 /* jansson's value type; include <jansson.h> to use the values. */
 struct json_t;
@@ -424,6 +426,72 @@ CLAUDE_API long long claude_message_duration_ms(claude_message *m);
 CLAUDE_API struct json_t *claude_message_usage(claude_message *m);
 CLAUDE_API struct json_t *claude_message_structured_output(claude_message *m);
 CLAUDE_API struct json_t *claude_message_errors(claude_message *m);
+
+/*
+ * In-process MCP servers: tools that live in the host program, called
+ * by the CLI through mcp_message control requests.  A server is
+ * reference-counted: each session that uses it holds a reference, so it
+ * may serve several sessions at once and be freed by its creator at any
+ * time.
+ */
+
+/* Tool annotations; a field left at -1 (or NULL) is not sent. */
+typedef struct claude_mcp_annotations {
+    int read_only;   /* readOnlyHint */
+    int destructive; /* destructiveHint */
+    int idempotent;  /* idempotentHint */
+    int open_world;  /* openWorldHint */
+    const char *title;
+} claude_mcp_annotations;
+
+#define CLAUDE_MCP_ANNOTATIONS_INIT                                            \
+    {                                                                          \
+        -1, -1, -1, -1, NULL                                                   \
+    }
+
+/*
+ * A tool handler.  It runs on a worker thread, perhaps concurrently with
+ * itself, with the call's validated arguments (borrowed); it adds
+ * content to the call and returns 0, or returns non-zero (or calls
+ * claude_mcp_call_set_error()) for an error result.
+ */
+typedef int (*claude_mcp_tool_cb)(claude_mcp_call *call,
+                                  struct json_t *arguments, void *user);
+
+CLAUDE_API CLAUDE_NODISCARD int claude_mcp_server_new(claude_mcp_server **out,
+                                                      const char *name,
+                                                      const char *version);
+/* Drop the caller's reference; sessions keep theirs. */
+CLAUDE_API void claude_mcp_server_free(claude_mcp_server *s);
+/* Add a tool; input_schema is JSON text (NULL: any object). */
+CLAUDE_API int claude_mcp_server_add_tool(claude_mcp_server *s,
+                                          const char *name,
+                                          const char *description,
+                                          const char *input_schema,
+                                          const claude_mcp_annotations *ann,
+                                          claude_mcp_tool_cb cb, void *user);
+
+/* Content of a call's result. */
+CLAUDE_API int claude_mcp_call_add_text(claude_mcp_call *call,
+                                        const char *text);
+CLAUDE_API int claude_mcp_call_add_image(claude_mcp_call *call,
+                                         const char *base64_data,
+                                         const char *mime_type);
+/* Any content block; the call keeps a copy. */
+CLAUDE_API int claude_mcp_call_add_content(claude_mcp_call *call,
+                                           struct json_t *block);
+/* Make the result an error result with this text. */
+CLAUDE_API int claude_mcp_call_set_error(claude_mcp_call *call,
+                                         const char *text);
+/* Non-zero once the CLI has cancelled the call. */
+CLAUDE_API int claude_mcp_call_cancelled(const claude_mcp_call *call);
+/* The tool's name, and the server's. */
+CLAUDE_API const char *claude_mcp_call_tool(const claude_mcp_call *call);
+CLAUDE_API const char *claude_mcp_call_server(const claude_mcp_call *call);
+
+/* Serve s in sessions opened with these options; takes a reference. */
+CLAUDE_API int claude_options_add_mcp_server(claude_options *o,
+                                             claude_mcp_server *s);
 
 /*
  * Client: one Claude Code session.

@@ -50,6 +50,7 @@
 #include "claude.h"
 #include "discover.h"
 #include "error.h"
+#include "mcp.h"
 #include "message.h"
 #include "options.h"
 #include "scan.h"
@@ -93,6 +94,7 @@ struct claude_request {
 struct claude_client {
     claude_options *opts;
     claude_transport *tp;
+    cl_mcp_session *mcp; /* tool calls in flight */
     cl_logger log;
     long long control_timeout_ms;
     bool init_written;
@@ -585,8 +587,12 @@ reply(claude_client *c, claude_request *req, json_t *response)
     rv = write_json(c, frame, &err);
     json_decref(frame);
     if (rv != 0) {
-        cl_log(&c->log, CLAUDE_LOG_WARNING, "cannot answer %s: %s", req->id,
-               err.message);
+        /* At the end of a session, late answers are expected to fail. */
+        cl_log(&c->log,
+               rv == CLAUDE_EINPUTENDED || rv == CLAUDE_ECLOSED
+                   ? CLAUDE_LOG_DEBUG
+                   : CLAUDE_LOG_WARNING,
+               "cannot answer %s: %s", req->id, err.message);
     }
 }
 
@@ -727,6 +733,40 @@ handle_hook_callback(claude_client *c, claude_request *req)
 }
 
 static void
+handle_mcp_message(claude_client *c, claude_request *req)
+{
+    const char *name = opt_string(req->request, "server_name");
+    json_t *message = json_object_get(req->request, "message");
+    claude_mcp_server *server = NULL;
+    json_t *resp;
+    char text[160];
+    size_t i;
+
+    atomic_fetch_add(&c->st_mcp_message, 1);
+    if (name == NULL || !json_is_object(message)) {
+        reply_error(c, req, "mcp_message without server_name or message", NULL);
+        return;
+    }
+    for (i = 0; i < c->opts->nmcp && server == NULL; i++) {
+        if (strcmp(cl_mcp_server_name(c->opts->mcp[i]), name) == 0) {
+            server = c->opts->mcp[i];
+        }
+    }
+    if (server == NULL) {
+        snprintf(text, sizeof(text), "SDK MCP server not found: %s", name);
+        reply_error(c, req, text, NULL);
+        return;
+    }
+
+    /* A notification has no JSON-RPC answer; the request is acked. */
+    resp = cl_mcp_handle(server, c->mcp, message, &req->cancelled);
+    if (resp == NULL) {
+        resp = json_pack("{s:s,s:{},s:i}", "jsonrpc", "2.0", "result", "id", 0);
+    }
+    reply_success(c, req, json_pack("{s:o}", "mcp_response", resp));
+}
+
+static void
 handle_request(claude_client *c, claude_request *req)
 {
     json_error_t jerr;
@@ -752,12 +792,7 @@ handle_request(claude_client *c, claude_request *req)
     } else if (strcmp(req->subtype, "hook_callback") == 0) {
         handle_hook_callback(c, req);
     } else if (strcmp(req->subtype, "mcp_message") == 0) {
-        atomic_fetch_add(&c->st_mcp_message, 1);
-        snprintf(text, sizeof(text), "SDK MCP server not found: %s",
-                 opt_string(req->request, "server_name")
-                     ? opt_string(req->request, "server_name")
-                     : "(none)");
-        reply_error(c, req, text, NULL);
+        handle_mcp_message(c, req);
     } else {
         atomic_fetch_add(&c->st_other, 1);
         snprintf(text, sizeof(text), "Unsupported control request subtype: %s",
@@ -1081,6 +1116,9 @@ claude_client_new(claude_client **out, const claude_options *opts,
                  (unsigned int)(uintptr_t)c;
 
     rv = cl_options_copy(&c->opts, opts);
+    if (rv == 0) {
+        rv = cl_mcp_session_new(&c->mcp);
+    }
     if (rv != 0) {
         cl_error_set(err, rv, "out of memory");
         goto out_destroy;
@@ -1598,6 +1636,7 @@ client_destroy(claude_client *c, bool graceful)
         free(node);
     }
     claude_transport_free(c->tp);
+    cl_mcp_session_free(c->mcp);
     claude_options_free(c->opts);
     free(c->workers);
     free(c->last_result);

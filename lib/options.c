@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "mcp.h"
 #include "options.h"
 
 extern char **environ;
@@ -474,6 +475,10 @@ claude_options_free(claude_options *o)
         free(o->hooks[i].matcher);
     }
     free(o->hooks);
+    for (i = 0; i < o->nmcp; i++) {
+        cl_mcp_server_unref(o->mcp[i]);
+    }
+    free(o->mcp);
     free(o);
 }
 
@@ -928,6 +933,15 @@ cl_options_copy(claude_options **out, const claude_options *o)
             c->hooks[i].matcher = dup_or_null(o->hooks[i].matcher, &ok);
         }
     }
+    if (o->nmcp > 0) {
+        c->mcp = calloc(o->nmcp, sizeof(*c->mcp));
+        if (c->mcp == NULL) {
+            goto out_nomem;
+        }
+        for (i = 0; i < o->nmcp; i++) {
+            c->mcp[c->nmcp++] = cl_mcp_server_ref(o->mcp[i]);
+        }
+    }
     if (!ok) {
         goto out_nomem;
     }
@@ -1092,6 +1106,52 @@ settings_text(const claude_options *o, char **out, claude_error *err)
     return 0;
 }
 
+/* In-process servers' names are unique, and unlike the external ones. */
+static int
+check_mcp_names(const claude_options *o, claude_error *err)
+{
+    const char *external = str_opt(o, CLAUDE_OPT_MCP_SERVERS);
+    json_t *servers = external ? parse_object(external, NULL) : NULL;
+    const char *name;
+    int rv = 0;
+    size_t i;
+
+    for (i = 0; i < o->nmcp && rv == 0; i++) {
+        name = cl_mcp_server_name(o->mcp[i]);
+        if (json_object_get(servers, name) != NULL) {
+            rv = cl_error_set(err, CLAUDE_EINVAL,
+                              "MCP server \"%s\" is both in "
+                              "CLAUDE_OPT_MCP_SERVERS and in-process",
+                              name);
+        }
+    }
+    json_decref(servers);
+    return rv;
+}
+
+int
+claude_options_add_mcp_server(claude_options *o, claude_mcp_server *s)
+{
+    claude_mcp_server **grown;
+    size_t i;
+
+    if (o == NULL || s == NULL) {
+        return CLAUDE_EINVAL;
+    }
+    for (i = 0; i < o->nmcp; i++) {
+        if (strcmp(cl_mcp_server_name(o->mcp[i]), cl_mcp_server_name(s)) == 0) {
+            return CLAUDE_EINVAL;
+        }
+    }
+    grown = realloc(o->mcp, (o->nmcp + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return CLAUDE_ENOMEM;
+    }
+    o->mcp = grown;
+    o->mcp[o->nmcp++] = cl_mcp_server_ref(s);
+    return 0;
+}
+
 int
 cl_options_validate(const claude_options *o, claude_error *err)
 {
@@ -1199,6 +1259,11 @@ cl_options_validate(const claude_options *o, claude_error *err)
                                 "the hook for %s has no callback",
                                 o->hooks[i].event);
         }
+    }
+
+    rv = check_mcp_names(o, err);
+    if (rv != 0) {
+        return rv;
     }
 
     /* The settings must take the sandbox; this may read a file. */
@@ -1435,6 +1500,41 @@ compact_json(const char *text, const char *wrap_key)
     return s;
 }
 
+/*
+ * The --mcp-config JSON: the external servers as given, and each
+ * in-process server as {"type": "sdk", "name": NAME}, which the CLI
+ * reaches through mcp_message control requests.
+ */
+static char *
+mcp_config_text(const claude_options *o)
+{
+    const char *external = str_opt(o, CLAUDE_OPT_MCP_SERVERS);
+    json_t *servers = external ? parse_object(external, NULL) : json_object();
+    json_t *outer;
+    const char *name;
+    char *s = NULL;
+    size_t i;
+
+    if (servers == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < o->nmcp; i++) {
+        name = cl_mcp_server_name(o->mcp[i]);
+        if (json_object_set_new(
+                servers, name,
+                json_pack("{s:s,s:s}", "type", "sdk", "name", name)) != 0) {
+            json_decref(servers);
+            return NULL;
+        }
+    }
+    outer = json_pack("{s:o}", "mcpServers", servers);
+    if (outer != NULL) {
+        s = json_dumps(outer, JSON_COMPACT);
+        json_decref(outer);
+    }
+    return s;
+}
+
 static void
 push_system_prompt(strv *a, const claude_options *o)
 {
@@ -1573,10 +1673,8 @@ cl_options_argv(const claude_options *o, const char *cli, char ***out,
     }
     push_each(&a, "--add-dir", o, CLAUDE_OPT_ADD_DIR);
 
-    if (str_opt(o, CLAUDE_OPT_MCP_SERVERS) != NULL) {
-        push_owned_value(
-            &a, "--mcp-config",
-            compact_json(str_opt(o, CLAUDE_OPT_MCP_SERVERS), "mcpServers"));
+    if (str_opt(o, CLAUDE_OPT_MCP_SERVERS) != NULL || o->nmcp > 0) {
+        push_owned_value(&a, "--mcp-config", mcp_config_text(o));
     }
     if (flag_on(o, CLAUDE_OPT_INCLUDE_PARTIAL_MESSAGES)) {
         push(&a, "--include-partial-messages");
@@ -1856,7 +1954,8 @@ out_fail:
 bool
 cl_options_bidirectional(const claude_options *o)
 {
-    return o != NULL && (o->permission_cb != NULL || o->nhooks > 0);
+    return o != NULL &&
+           (o->permission_cb != NULL || o->nhooks > 0 || o->nmcp > 0);
 }
 
 void

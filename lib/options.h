@@ -65,6 +65,8 @@ struct claude_options {
     size_t nextra;
     cl_hook *hooks;
     size_t nhooks;
+    claude_mcp_server **mcp; /* in-process servers, one reference each */
+    size_t nmcp;
 
     claude_permission_cb permission_cb;
     void *permission_user;
@@ -122,7 +124,10 @@ int cl_options_envp(const claude_options *o, char ***out, claude_error *err);
  */
 json_t *cl_options_init_request(const claude_options *o);
 
-/* Whether the CLI will need answers: a permission callback or hooks. */
+/*
+ * Whether the CLI will need answers: a permission callback, hooks or
+ * in-process MCP servers.
+ */
 bool cl_options_bidirectional(const claude_options *o);
 
 void cl_strv_free(char **v);

@@ -106,6 +106,90 @@ START_TEST(the_real_cli_answers_initialize_and_reports_an_api_error)
 }
 END_TEST
 
+static int
+add(claude_mcp_call *call, json_t *args, void *user)
+{
+    (void)args;
+    (void)user;
+    return claude_mcp_call_add_text(call, "added");
+}
+
+/* Does mcp_status list server name as connected, with tool? */
+static int
+listed(json_t *status, const char *name, const char *tool)
+{
+    json_t *servers = json_object_get(status, "mcpServers");
+    json_t *s;
+    json_t *tools;
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < json_array_size(servers); i++) {
+        s = json_array_get(servers, i);
+        if (strcmp(json_string_value(json_object_get(s, "name")), name) != 0 ||
+            strcmp(json_string_value(json_object_get(s, "status")),
+                   "connected") != 0) {
+            continue;
+        }
+        tools = json_object_get(s, "tools");
+        for (j = 0; j < json_array_size(tools); j++) {
+            if (strcmp(json_string_value(
+                           json_object_get(json_array_get(tools, j), "name")),
+                       tool) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+START_TEST(the_real_cli_connects_to_an_in_process_server)
+{
+    claude_mcp_server *srv = NULL;
+    claude_options *o;
+    claude_client *c;
+    claude_stats st;
+    claude_error err;
+    json_t *status = NULL;
+    int found = 0;
+    int i;
+    int rv;
+
+    make_temp_dir(home_dir, sizeof(home_dir));
+    ck_assert_int_eq(claude_mcp_server_new(&srv, "demo", NULL), 0);
+    ck_assert_int_eq(
+        claude_mcp_server_add_tool(srv, "add", "Add.", NULL, NULL, add, NULL),
+        0);
+    ck_assert_int_eq(claude_options_new(&o), 0);
+    ck_assert_int_eq(
+        claude_options_set_string(o, CLAUDE_OPT_CLI_PATH, cli_path), 0);
+    ck_assert_int_eq(claude_options_set_string(o, CLAUDE_OPT_CWD, home_dir), 0);
+    claude_options_set_env(o, "HOME", home_dir);
+    claude_options_set_env(o, "ANTHROPIC_BASE_URL", "http://127.0.0.1:9");
+    claude_options_set_env(o, "ANTHROPIC_API_KEY", "sk-test-offline");
+    claude_options_set_env(o, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+    ck_assert_int_eq(claude_options_add_mcp_server(o, srv), 0);
+    rv = claude_client_new(&c, o, &err);
+    ck_assert_msg(rv == 0, "open: %s", err.message);
+
+    /* The CLI lists the server once its handshake is through. */
+    for (i = 0; i < 50 && !found; i++) {
+        ck_assert_int_eq(claude_client_mcp_status(c, &status, &err), 0);
+        found = listed(status, "demo", "add");
+        json_decref(status);
+        if (!found) {
+            test_sleep_ms(100);
+        }
+    }
+    ck_assert(found);
+    ck_assert_int_eq(claude_client_stats(c, &st), 0);
+    ck_assert_uint_ge(st.mcp_message, 3);
+    claude_client_free(c);
+    claude_options_free(o);
+    claude_mcp_server_free(srv);
+}
+END_TEST
+
 void
 cl_real_cli_tests(void)
 {
@@ -125,10 +209,16 @@ cl_real_cli_tests(void)
                      "an API error",
                      "no CLI at CLAUDE_TEST_CLI or the cache folder; "
                      "see DEVELOPERS.md");
+        cl_test_skip("real-cli: the real CLI connects to an in-process "
+                     "server",
+                     "no CLI; see DEVELOPERS.md");
         return;
     }
     cl_test_add("real-cli",
                 "real-cli: the real CLI answers initialize and reports an "
                 "API error",
                 the_real_cli_answers_initialize_and_reports_an_api_error, 120);
+    cl_test_add("real-cli",
+                "real-cli: the real CLI connects to an in-process server",
+                the_real_cli_connects_to_an_in_process_server, 120);
 }

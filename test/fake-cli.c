@@ -48,6 +48,12 @@
  *   hold N              take N control requests, answer them in
  *                       reverse order with {"order":k,"subtype":...}
  *   refuse SUBTYPE      answer the next SUBTYPE request with an error
+ *   mcp-burst N SERVER MESSAGE
+ *                       send N mcp_message requests at once, MESSAGE
+ *                       with its id set to 0..N-1, and send back an
+ *                       mcp_burst_report of the answers
+ *   no-response ID MS   wait MS for an answer to our request ID, and
+ *                       send a no_response_report saying if one came
  *   answer-raw SUBTYPE JSON
  *                       answer the next SUBTYPE request with JSON as
  *                       its "response" object, request_id filled in
@@ -681,6 +687,65 @@ hold(int n)
     }
 }
 
+/*
+ * Send n mcp_message requests for server at once, each carrying message
+ * with its JSON-RPC id set to its index; take the answers in any order
+ * and report how many came, twice, as JSON-RPC results without isError,
+ * and how long it took.
+ */
+static void
+mcp_burst(int n, const char *server, const char *message_json)
+{
+    json_t *message = json_loads(message_json, 0, NULL);
+    json_t *resp;
+    json_t *mcp;
+    char id[32];
+    char *seen = calloc((size_t)n, 1);
+    int answered = 0, twice = 0, ok = 0;
+    int64_t start = now_ms();
+    const char *rid;
+    int i;
+
+    if (message == NULL || seen == NULL) {
+        die("mcp-burst needs a JSON message");
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "mcp_%d", i);
+        json_object_set_new(message, "id", json_integer(i));
+        send_json(json_pack("{s:s,s:s,s:{s:s,s:s,s:O}}", "type",
+                            "control_request", "request_id", id, "request",
+                            "subtype", "mcp_message", "server_name", server,
+                            "message", message));
+    }
+    while (answered < n && (resp = read_frame(-1)) != NULL) {
+        rid = response_id(resp);
+        if (is_type(resp, "control_response") && rid != NULL &&
+            sscanf(rid, "mcp_%d", &i) == 1 && i >= 0 && i < n) {
+            if (seen[i]) {
+                twice++;
+            } else {
+                seen[i] = 1;
+                answered++;
+            }
+            mcp = json_object_get(
+                json_object_get(json_object_get(resp, "response"), "response"),
+                "mcp_response");
+            if (json_integer_value(json_object_get(mcp, "id")) == i &&
+                json_is_object(json_object_get(mcp, "result")) &&
+                !json_is_true(json_object_get(json_object_get(mcp, "result"),
+                                              "isError"))) {
+                ok++;
+            }
+        }
+        json_decref(resp);
+    }
+    send_json(json_pack("{s:s,s:i,s:i,s:i,s:I}", "type", "mcp_burst_report",
+                        "answered", answered, "twice", twice, "ok", ok, "ms",
+                        (json_int_t)(now_ms() - start)));
+    json_decref(message);
+    free(seen);
+}
+
 /* Answer the next request of subtype with the given response object. */
 static void
 answer_raw(const char *subtype, const char *response_json)
@@ -815,6 +880,16 @@ main(int argc, char **argv)
         } else if (strcmp(a, "hold") == 0) {
             hold(atoi(v));
             i++;
+        } else if (strcmp(a, "mcp-burst") == 0 && i + 3 < argc) {
+            mcp_burst(atoi(v), argv[i + 2], argv[i + 3]);
+            i += 3;
+        } else if (strcmp(a, "no-response") == 0 && i + 2 < argc) {
+            json_t *resp = await_response(v, atoi(argv[i + 2]));
+
+            send_json(json_pack("{s:s,s:b}", "type", "no_response_report",
+                                "replied", resp != NULL));
+            json_decref(resp);
+            i += 2;
         } else if (strcmp(a, "answer-raw") == 0 && i + 2 < argc) {
             answer_raw(v, argv[i + 2]);
             i += 2;

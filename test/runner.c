@@ -14,7 +14,7 @@
 
 #include "tests.h"
 
-#define MAX_TESTS 256
+#define MAX_TESTS 1024
 
 typedef struct test_entry {
     const char *module;
@@ -111,10 +111,12 @@ main(void)
     cl_transport_tests();
     cl_scan_tests();
     cl_message_tests();
+    cl_mcp_tests();
     cl_options_tests();
     cl_discover_tests();
     cl_client_tests();
     cl_query_tests();
+    cl_mcp_session_tests();
     cl_real_cli_tests();
 
     for (i = 0; i < ntests; i++) {

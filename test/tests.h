@@ -29,6 +29,8 @@ void cl_discover_tests(void);
 void cl_client_tests(void);
 void cl_query_tests(void);
 void cl_real_cli_tests(void);
+void cl_mcp_tests(void);
+void cl_mcp_session_tests(void);
 
 /* The fake CLI's path, from the FAKE_CLI environment variable. */
 const char *fake_cli(void);
