@@ -18,6 +18,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+BINDIR ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC ?= cc
@@ -51,19 +52,27 @@ LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC))
 TEST_SRC := $(filter-out test/fake-cli.c test/header-test.c,$(wildcard test/*.c))
 TEST_OBJ := $(patsubst test/%.c,$(BUILD)/test/%.o,$(TEST_SRC))
 TEST_BIN := $(BUILD)/test/run-tests
+E2E_SRC := $(wildcard test/e2e/*.c) test/runner.c test/helpers.c
+E2E_OBJ := $(patsubst test/%.c,$(BUILD)/test/%.o,$(E2E_SRC))
+E2E_BIN := $(BUILD)/test/run-e2e
 FAKE_CLI := $(BUILD)/test/fake-cli
 EXAMPLES := $(BUILD)/tools/example-tools
+CLAUDE_RUN := tools/claude-run
+MODEL_SERVER := tools/model-server
+MHD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS = $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
 
 TEST_CFLAGS = $(REAL_CFLAGS) -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags check jansson 2>/dev/null)
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs check jansson 2>/dev/null)
 
 MAN3 := $(wildcard man/*.3)
+MAN1 := $(wildcard man/*.1)
 
 
-.PHONY: all examples check check-unit check-header check-docs check-style \
+.PHONY: all examples demo check check-unit check-e2e check-header check-docs check-style \
 	check-exports check-install check-tsan check-asan deps install uninstall clean
 
-all: $(SHARED) $(STATIC) $(LIBOUT)/libclaude.pc
+all: $(SHARED) $(STATIC) $(LIBOUT)/libclaude.pc $(CLAUDE_RUN)
 
 $(BUILD)/lib/%.o: lib/%.c include/claude.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
@@ -106,6 +115,13 @@ $(BUILD)/test/%.o: test/%.c include/claude.h $(wildcard lib/*.h test/*.h)
 $(TEST_BIN): $(TEST_OBJ) $(STATIC)
 	$(CC) -o $@ $(TEST_OBJ) $(STATIC) $(TEST_LIBS) $(REAL_LDFLAGS)
 
+$(BUILD)/test/e2e/%.o: test/e2e/%.c include/claude.h test/tests.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -Itest -c -o $@ $<
+
+$(E2E_BIN): $(E2E_OBJ) $(STATIC)
+	$(CC) -o $@ $(E2E_OBJ) $(STATIC) $(TEST_LIBS) $(REAL_LDFLAGS)
+
 # The fake CLI is a child process; it is never built with sanitizers.
 $(FAKE_CLI): test/fake-cli.c
 	@mkdir -p $(dir $@)
@@ -121,6 +137,18 @@ $(BUILD)/tools/%: tools/%.c $(STATIC) include/claude.h
 
 examples: $(EXAMPLES)
 
+# The terminal front end, linked statically so that it runs in place.
+$(CLAUDE_RUN): tools/claude-run.c $(STATIC) include/claude.h
+	$(CC) -std=c11 -pedantic $(WARN) $(WERROR) $(CPPFLAGS) $(CFLAGS) \
+	  -Iinclude $(JANSSON_CFLAGS) -o $@ $< $(STATIC) -pthread \
+	  $(JANSSON_LIBS) $(LDFLAGS)
+
+# The scripted model server for the end-to-end tests and the demo.
+$(MODEL_SERVER): tools/model-server.c
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(CPPFLAGS) $(CFLAGS) \
+	  $(MHD_CFLAGS) $(JANSSON_CFLAGS) -o $@ $< $(MHD_LIBS) $(JANSSON_LIBS) \
+	  -pthread $(LDFLAGS)
+
 deps:
 	@sh tools/deps.sh
 
@@ -132,6 +160,24 @@ check: deps
 
 check-unit: $(TEST_BIN) $(FAKE_CLI)
 	FAKE_CLI=$(abspath $(FAKE_CLI)) TEST_DATA=$(abspath test/data) $(TEST_BIN)
+
+# The real CLI, offline, against the scripted model server.  The CLI is
+# installed with npm into a cache folder outside the clone when missing.
+CLAUDE_CLI_VERSION ?= 2.1.332
+
+check-e2e: deps
+	@sh tools/deps.sh libmicrohttpd-dev npm
+	$(MAKE) $(MODEL_SERVER) $(E2E_BIN)
+	cli=$$(CLAUDE_CLI_VERSION=$(CLAUDE_CLI_VERSION) sh tools/get-cli.sh) && \
+	E2E_CLI=$$cli E2E_MODEL_SERVER=$(abspath $(MODEL_SERVER)) \
+	  $(E2E_BIN)
+
+# The front door: claude-run with in-process tools, eight parallel
+# subagents, offline unless DEMO_LIVE=1.
+demo: deps
+	@sh tools/deps.sh libmicrohttpd-dev npm
+	$(MAKE) all $(MODEL_SERVER)
+	sh tools/demo.sh
 
 check-header:
 	$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude \
@@ -148,6 +194,7 @@ check-exports: $(SHARED)
 
 check-docs: $(SHARED) $(STATIC)
 	sh tools/check-docs.sh $(SHARED)
+	mandoc -Tlint -W warning $(MAN1)
 
 check-style:
 	sh tools/check-style.sh
@@ -172,7 +219,9 @@ check-asan: deps
 
 install: all
 	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) \
-	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3 \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BINDIR)
+	install -m 755 $(CLAUDE_RUN) $(DESTDIR)$(BINDIR)/claude-run
 	install -m 644 include/claude.h $(DESTDIR)$(INCLUDEDIR)/claude.h
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libclaude.so.$(VERSION)
 	ln -sf libclaude.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -181,6 +230,9 @@ install: all
 	$(call write_pc,$(DESTDIR)$(PKGCONFIGDIR)/libclaude.pc)
 	for m in $(MAN3); do \
 	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man3/ || exit 1; \
+	done
+	for m in $(MAN1); do \
+	  install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/ || exit 1; \
 	done
 
 uninstall:
@@ -192,7 +244,11 @@ uninstall:
 	for m in $(notdir $(MAN3)); do \
 	  rm -f $(DESTDIR)$(MANDIR)/man3/$$m; \
 	done
+	for m in $(notdir $(MAN1)); do \
+	  rm -f $(DESTDIR)$(MANDIR)/man1/$$m; \
+	done
+	rm -f $(DESTDIR)$(BINDIR)/claude-run
 
 clean:
 	rm -rf build $(LIBOUT)/libclaude.so* $(LIBOUT)/libclaude.a \
-	  $(LIBOUT)/libclaude.pc
+	  $(LIBOUT)/libclaude.pc $(CLAUDE_RUN) $(MODEL_SERVER)

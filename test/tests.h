@@ -17,6 +17,12 @@ void cl_test_add(const char *module, const char *name, const TTest *fn,
 /* Report a test that cannot run here, and why. */
 void cl_test_skip(const char *name, const char *why);
 
+/*
+ * Register the suites of this test program: test/suites.c for the unit
+ * tests, test/e2e/suites.c for the end-to-end ones.
+ */
+void cl_register_suites(void);
+
 /* Each module's registration function. */
 void cl_error_tests(void);
 void cl_framer_tests(void);
@@ -31,6 +37,7 @@ void cl_query_tests(void);
 void cl_real_cli_tests(void);
 void cl_mcp_tests(void);
 void cl_mcp_session_tests(void);
+void cl_e2e_tests(void);
 
 /* The fake CLI's path, from the FAKE_CLI environment variable. */
 const char *fake_cli(void);

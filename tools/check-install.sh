@@ -13,7 +13,8 @@ $make -s install DESTDIR="$root" PREFIX="$prefix" >/dev/null || exit 1
 
 for f in include/claude.h lib/libclaude.a lib/libclaude.so \
     lib/pkgconfig/libclaude.pc share/man/man3/libclaude.3 \
-    share/man/man3/claude_transport_new.3; do
+    share/man/man3/claude_transport_new.3 bin/claude-run \
+    share/man/man1/claude-run.1; do
     if [ ! -e "$root$prefix/$f" ]; then
         echo "check-install: $prefix/$f was not installed" >&2
         exit 1

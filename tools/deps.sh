@@ -20,6 +20,8 @@ have_pkg() {
     make) command -v make >/dev/null 2>&1 ;;
     gcc) command -v gcc >/dev/null 2>&1 ;;
     binutils) command -v nm >/dev/null 2>&1 ;;
+    libmicrohttpd-dev) pkg-config --exists libmicrohttpd 2>/dev/null ;;
+    npm) command -v npm >/dev/null 2>&1 ;;
     *) dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
         grep -q 'install ok installed' ;;
     esac
