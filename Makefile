@@ -252,3 +252,38 @@ uninstall:
 clean:
 	rm -rf build $(LIBOUT)/libclaude.so* $(LIBOUT)/libclaude.a \
 	  $(LIBOUT)/libclaude.pc $(CLAUDE_RUN) $(MODEL_SERVER)
+
+# Benchmarks: libclaude against bare C and the TypeScript SDK on a mock
+# CLI (tools/bench).  BENCH_RUNS=1 makes a quick run.  The table is
+# printed and written to $(BUILD)/bench/results.md.
+BENCH_DIR := $(BUILD)/bench
+BENCH_CFLAGS := -std=c11 -O2 -g $(WARN) $(WERROR) -Iinclude
+BENCH_BIN := $(BENCH_DIR)/bench
+BENCH_MOCK := $(BENCH_DIR)/mock-cli
+
+.PHONY: bench
+
+$(BENCH_MOCK): tools/bench/mock-cli.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+$(BENCH_BIN): tools/bench/bench.c tools/bench/ceiling.c tools/bench/bench.h \
+  $(STATIC) include/claude.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(JANSSON_CFLAGS) -pthread -o $@ \
+	  tools/bench/bench.c tools/bench/ceiling.c $(STATIC) $(JANSSON_LIBS) \
+	  -pthread
+
+# The TypeScript SDK is installed outside the clone; without node or
+# npm, or offline, its column reads n/a with the reason.
+bench: deps
+	$(MAKE) $(STATIC) $(BENCH_BIN) $(BENCH_MOCK)
+	@if sdk=$$(sh tools/bench/ts-setup.sh); then \
+	  BENCH_TS_SDK=$$sdk; export BENCH_TS_SDK; \
+	else \
+	  BENCH_TS_NA=$$sdk; export BENCH_TS_NA; \
+	fi; \
+	$(BENCH_BIN) $(BENCH_MOCK) $(BENCH_DIR) tools/bench/ts-bench.mjs
+
+# libFuzzer harnesses: make fuzz, each for FUZZ_SECONDS (default 60).
+include test/fuzz/fuzz.mk

@@ -403,17 +403,19 @@ size_t
 cl_slice_decode(cl_slice s, char *dst)
 {
     const char *p = s.p;
-    const char *end = s.p + s.n;
+    const char *end;
     const char *bs;
     const char *next;
     char *o = dst;
     size_t run;
     char c;
 
+    /* An absent slice has no end: NULL plus 0 is not defined. */
     if (p == NULL) {
         dst[0] = '\0';
         return 0;
     }
+    end = p + s.n;
     while (p < end) {
         bs = memchr(p, '\\', (size_t)(end - p));
         run = bs != NULL ? (size_t)(bs - p) : (size_t)(end - p);

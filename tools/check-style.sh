@@ -9,7 +9,8 @@
 
 set -u
 status=0
-files=$(ls include/*.h lib/*.c lib/*.h test/*.c test/*.h test/e2e/*.c tools/*.c \
+files=$(ls include/*.h lib/*.c lib/*.h test/*.c test/*.h test/e2e/*.c \
+    test/fuzz/*.c tools/*.c tools/bench/*.c tools/bench/*.h \
     2>/dev/null)
 
 if ! clang-format --dry-run --Werror $files 2>/tmp/claude-style.$$; then
