@@ -296,7 +296,7 @@ typedef enum claude_option {
     CLAUDE_OPT_CLOSE_GRACE_MS,     /* default 5000 */
     CLAUDE_OPT_TERM_GRACE_MS,      /* default 5000 */
     CLAUDE_OPT_VERSION_CHECK_MS,   /* default 2000; 0 skips the check */
-    CLAUDE_OPT_MAX_WORKERS,        /* default 16 */
+    CLAUDE_OPT_MAX_WORKERS,        /* default 64 */
     CLAUDE_OPT_LOG_LEVEL,          /* default CLAUDE_LOG_WARNING */
     /* Numbers. */
     CLAUDE_OPT_MAX_BUDGET_USD = 400

@@ -1536,7 +1536,7 @@ START_TEST(accessors_give_the_defaults)
     ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_CLOSE_GRACE_MS), 5000);
     ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_TERM_GRACE_MS), 5000);
     ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_VERSION_CHECK_MS), 2000);
-    ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_MAX_WORKERS), 16);
+    ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_MAX_WORKERS), 64);
     ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_LOG_LEVEL),
                      CLAUDE_LOG_WARNING);
     ck_assert_int_eq(cl_options_int(o, CLAUDE_OPT_MAX_LINE_SIZE),
