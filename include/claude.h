@@ -189,6 +189,7 @@ typedef struct claude_transport_options {
 #define CLAUDE_CLOSE_GRACE_MS_DEFAULT 5000
 #define CLAUDE_TERM_GRACE_MS_DEFAULT 5000
 #define CLAUDE_MAX_LINE_SIZE_DEFAULT ((size_t)64 * 1024 * 1024)
+#define CLAUDE_MAX_BUFFERED_DEFAULT ((size_t)4 * 1024 * 1024)
 
 #define CLAUDE_TRANSPORT_OPTIONS_INIT                                          \
     {                                                                          \
@@ -298,6 +299,7 @@ typedef enum claude_option {
     CLAUDE_OPT_VERSION_CHECK_MS,   /* default 2000; 0 skips the check */
     CLAUDE_OPT_MAX_WORKERS,        /* default 64 */
     CLAUDE_OPT_LOG_LEVEL,          /* default CLAUDE_LOG_WARNING */
+    CLAUDE_OPT_MAX_BUFFERED,       /* unread message bytes; 0: no limit */
     /* Numbers. */
     CLAUDE_OPT_MAX_BUDGET_USD = 400
 } claude_option;

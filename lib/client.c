@@ -60,11 +60,6 @@
 /* How long a session that lost its child waits for the exit status. */
 #define EXIT_STATUS_WAIT_MS 1000
 
-typedef struct msg_node {
-    claude_message *msg;
-    struct msg_node *next;
-} msg_node;
-
 /* One control request of ours, waiting for its reply. */
 typedef struct pending {
     char id[48];
@@ -104,14 +99,23 @@ struct claude_client {
 
     /* The message queue and the cause of death. */
     pthread_mutex_t q_mtx;
-    pthread_cond_t q_cv;  /* announces a message, or the end */
-    msg_node *q_head;     /* protected by q_mtx */
-    msg_node *q_tail;     /* protected by q_mtx */
-    bool ended;           /* protected by q_mtx: the reader stopped */
-    int end_code;         /* protected by q_mtx */
-    claude_error end_err; /* protected by q_mtx */
-    char *last_result;    /* protected by q_mtx: last result line */
-    bool notify_armed;    /* protected by q_mtx: a byte is in the pipe */
+    pthread_cond_t q_cv;     /* announces a message, or the end */
+    pthread_cond_t room_cv;  /* announces room in the queue */
+    pthread_cond_t end_cv;   /* announces the end */
+    claude_message *q_head;  /* protected by q_mtx */
+    claude_message *q_tail;  /* protected by q_mtx */
+    size_t q_bytes;          /* protected by q_mtx: lines queued */
+    size_t max_buffered;     /* 0: no limit */
+    unsigned int q_waiters;  /* protected by q_mtx: in receive */
+    bool reader_paused;      /* protected by q_mtx */
+    bool q_unbounded;        /* protected by q_mtx: closing */
+    atomic_uint ctl_waiting; /* our control requests awaiting replies */
+    bool ended;              /* protected by q_mtx: the reader stopped */
+    int end_code;            /* protected by q_mtx */
+    claude_error end_err;    /* protected by q_mtx */
+    char *last_result;       /* protected by q_mtx: last result line */
+    bool notify_armed;       /* protected by q_mtx: a byte is in the pipe */
+    bool notify_used;        /* protected by q_mtx: claude_client_fd called */
     int notify_rd;
     int notify_wr;
 
@@ -188,13 +192,21 @@ write_json(claude_client *c, json_t *j, claude_error *err)
  * The message queue
  */
 
-/* Call with q_mtx held. */
+/*
+ * Keep the descriptor readable exactly while messages wait or the
+ * session has ended.  Until claude_client_fd() is first called nobody
+ * can watch it, so the two system calls per message are saved.  Call
+ * with q_mtx held.
+ */
 static void
 notify_locked(claude_client *c, bool readable)
 {
     char byte;
     ssize_t n;
 
+    if (!c->notify_used) {
+        return;
+    }
     if (readable && !c->notify_armed) {
         do {
             n = write(c->notify_wr, "", 1);
@@ -208,30 +220,73 @@ notify_locked(claude_client *c, bool readable)
     }
 }
 
-static void
-queue_push(claude_client *c, claude_message *m)
+/*
+ * Would the reader wait for room now?  Not while one of our control
+ * requests waits for its reply, which may lie behind the messages, and
+ * not once the session closes, when only the end of output matters.
+ * Call with q_mtx held.
+ */
+static bool
+queue_full_locked(claude_client *c)
 {
-    msg_node *node = malloc(sizeof(*node));
+    return c->max_buffered != 0 && c->q_bytes > c->max_buffered &&
+           !c->q_unbounded && atomic_load(&c->ctl_waiting) == 0;
+}
 
-    if (node == NULL) {
-        claude_message_free(m);
-        atomic_fetch_add(&c->st_bad_lines, 1);
-        cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: message dropped");
+/* Messages the reader has made and not yet queued. */
+typedef struct batch {
+    claude_message *head;
+    claude_message *tail;
+    size_t bytes;
+    unsigned int count;
+} batch;
+
+/* Flush a batch once it holds this much, so that a long run of lines
+ * does not keep the first of them from the application. */
+#define BATCH_BYTES (64 * 1024)
+
+/*
+ * Queue a batch of messages for receive, under one lock and with one
+ * wake-up.  When the unread lines weigh more than the limit, the reader
+ * waits here, and so stops reading the child's output, until the
+ * application has taken half of them.
+ */
+static void
+queue_push(claude_client *c, batch *b)
+{
+    if (b->head == NULL) {
         return;
     }
-    node->msg = m;
-    node->next = NULL;
     cl_lock(&c->q_mtx);
     if (c->q_tail != NULL) {
-        c->q_tail->next = node;
+        *cl_message_link(c->q_tail) = b->head;
     } else {
-        c->q_head = node;
+        c->q_head = b->head;
     }
-    c->q_tail = node;
+    c->q_tail = b->tail;
+    c->q_bytes += b->bytes;
     notify_locked(c, true);
-    pthread_cond_broadcast(&c->q_cv);
+    if (c->q_waiters > 0) {
+        pthread_cond_signal(&c->q_cv);
+    }
+    while (queue_full_locked(c)) {
+        c->reader_paused = true;
+        pthread_cond_wait(&c->room_cv, &c->q_mtx);
+    }
+    c->reader_paused = false;
     cl_unlock(&c->q_mtx);
-    atomic_fetch_add(&c->st_messages, 1);
+    atomic_fetch_add(&c->st_messages, b->count);
+    memset(b, 0, sizeof(*b));
+}
+
+/* Let a paused reader go on, whatever the queue holds. */
+static void
+queue_unbound(claude_client *c)
+{
+    cl_lock(&c->q_mtx);
+    c->q_unbounded = true;
+    pthread_cond_signal(&c->room_cv);
+    cl_unlock(&c->q_mtx);
 }
 
 /*
@@ -312,6 +367,7 @@ session_ended(claude_client *c, int code, const claude_error *cause)
     c->end_err = e;
     notify_locked(c, true);
     pthread_cond_broadcast(&c->q_cv);
+    pthread_cond_broadcast(&c->end_cv);
     cl_unlock(&c->q_mtx);
     pthread_cond_broadcast(&c->ctl_cv);
     cl_unlock(&c->ctl_mtx);
@@ -460,6 +516,12 @@ control(claude_client *c, json_t *request, long long timeout_ms, json_t **out,
     c->pending = &p;
     cl_unlock(&c->ctl_mtx);
 
+    /* The reply may lie behind messages nobody reads: read on. */
+    atomic_fetch_add(&c->ctl_waiting, 1);
+    cl_lock(&c->q_mtx);
+    pthread_cond_signal(&c->room_cv);
+    cl_unlock(&c->q_mtx);
+
     frame = json_pack("{s:s,s:s,s:o}", "type", "control_request", "request_id",
                       p.id, "request", request);
     rv = frame ? write_json(c, frame, err)
@@ -501,6 +563,7 @@ control(claude_client *c, json_t *request, long long timeout_ms, json_t **out,
         }
     }
     cl_unlock(&c->ctl_mtx);
+    atomic_fetch_sub(&c->ctl_waiting, 1);
 
     if (rv == 0) {
         rv = p.reply != NULL
@@ -933,17 +996,11 @@ queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
  */
 
 static void
-queue_message(claude_client *c, const char *line, size_t len, const cl_route *r)
+queue_message(claude_client *c, batch *b, const char *line, size_t len,
+              const cl_route *r)
 {
     claude_message *m;
-    char *copy = malloc(len + 1);
     int rv;
-
-    if (copy == NULL) {
-        cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: message dropped");
-        return;
-    }
-    memcpy(copy, line, len + 1);
 
     /* Keep the last result: it explains a death that may follow. */
     if (cl_slice_eq(r->type, "result")) {
@@ -954,16 +1011,32 @@ queue_message(claude_client *c, const char *line, size_t len, const cl_route *r)
         c->last_result = keep;
         cl_unlock(&c->q_mtx);
     }
-    rv = cl_message_new(&m, copy, len);
+    rv = cl_message_new(&m, line, len, r);
     if (rv != 0) {
         atomic_fetch_add(&c->st_bad_lines, 1);
-        cl_log(&c->log, CLAUDE_LOG_WARNING, "message dropped: %s",
+        cl_log(&c->log, CLAUDE_LOG_ERROR, "message dropped: %s",
                claude_strerror(rv));
         return;
     }
-    queue_push(c, m);
+    if (b->tail != NULL) {
+        *cl_message_link(b->tail) = m;
+    } else {
+        b->head = m;
+    }
+    b->tail = m;
+    b->bytes += len;
+    b->count++;
+    if (b->bytes >= BATCH_BYTES) {
+        queue_push(c, b);
+    }
 }
 
+/*
+ * Application messages are queued in batches: while more lines can be
+ * had without waiting, they gather, and the batch goes to the queue
+ * before the reader would block, when it grows large, and before a
+ * control request, so that callbacks see the messages that came first.
+ */
 static void *
 reader_main(void *arg)
 {
@@ -971,12 +1044,19 @@ reader_main(void *arg)
     const char *line;
     size_t len;
     claude_error err;
+    batch b;
     cl_route r;
     int rv;
 
     thread_of = c;
+    memset(&b, 0, sizeof(b));
     for (;;) {
-        rv = claude_transport_read_line(c->tp, &line, &len, -1, &err);
+        rv = claude_transport_read_line(c->tp, &line, &len,
+                                        b.head != NULL ? 0 : -1, &err);
+        if (rv == CLAUDE_ETIMEDOUT && b.head != NULL) {
+            queue_push(c, &b);
+            continue;
+        }
         if (rv == CLAUDE_ETOOLONG) {
             atomic_fetch_add(&c->st_bad_lines, 1);
             continue;
@@ -994,15 +1074,17 @@ reader_main(void *arg)
         if (cl_slice_eq(r.type, "control_response")) {
             route_response(c, line, len, &r);
         } else if (cl_slice_eq(r.type, "control_request")) {
+            queue_push(c, &b);
             queue_request(c, line, len, &r);
         } else if (cl_slice_eq(r.type, "control_cancel_request")) {
             cancel_request(c, line, len, &r);
         } else if (cl_slice_eq(r.type, "keep_alive")) {
             continue;
         } else {
-            queue_message(c, line, len, &r);
+            queue_message(c, &b, line, len, &r);
         }
     }
+    queue_push(c, &b);
     session_ended(c, rv, &err);
     return NULL;
 }
@@ -1106,6 +1188,8 @@ claude_client_new(claude_client **out, const claude_options *opts,
     c->notify_wr = fds[1];
     cl_mutex_init(&c->q_mtx);
     cl_cond_init(&c->q_cv);
+    cl_cond_init(&c->end_cv);
+    pthread_cond_init(&c->room_cv, NULL);
     cl_mutex_init(&c->ctl_mtx);
     cl_cond_init(&c->ctl_cv);
     cl_mutex_init(&c->pool_mtx);
@@ -1130,6 +1214,8 @@ claude_client_new(claude_client **out, const claude_options *opts,
         cl_options_int(c->opts, CLAUDE_OPT_CONTROL_TIMEOUT_MS);
     c->max_workers =
         (unsigned int)cl_options_int(c->opts, CLAUDE_OPT_MAX_WORKERS);
+    c->max_buffered = (size_t)cl_options_int(c->opts, CLAUDE_OPT_MAX_BUFFERED);
+    atomic_init(&c->ctl_waiting, 0);
     c->workers = calloc(c->max_workers, sizeof(*c->workers));
     if (c->workers == NULL) {
         rv = cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
@@ -1227,7 +1313,7 @@ claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
                       claude_error *err)
 {
     int64_t deadline = cl_deadline(timeout_ms);
-    msg_node *node;
+    claude_message *m;
     int rv = 0;
 
     if (c == NULL || out == NULL) {
@@ -1235,18 +1321,30 @@ claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
     }
     *out = NULL;
     cl_lock(&c->q_mtx);
+    c->q_waiters++;
     while (c->q_head == NULL && !c->ended &&
            cl_cond_wait_until(&c->q_cv, &c->q_mtx, deadline)) {
     }
-    node = c->q_head;
-    if (node != NULL) {
-        c->q_head = node->next;
+    c->q_waiters--;
+    m = c->q_head;
+    if (m != NULL) {
+        c->q_head = *cl_message_link(m);
+        *cl_message_link(m) = NULL;
         if (c->q_head == NULL) {
             c->q_tail = NULL;
             notify_locked(c, c->ended);
         }
-        *out = node->msg;
-        free(node);
+        c->q_bytes -= cl_message_size(m);
+        /* Wake a paused reader once half the limit is free, not at
+         * every message, so that it reads in long runs. */
+        if (c->reader_paused && c->q_bytes <= c->max_buffered / 2) {
+            pthread_cond_signal(&c->room_cv);
+        }
+        /* Another message for another waiting consumer. */
+        if (c->q_head != NULL && c->q_waiters > 0) {
+            pthread_cond_signal(&c->q_cv);
+        }
+        *out = m;
     } else if (c->ended) {
         rv = c->end_code;
         if (err != NULL) {
@@ -1262,7 +1360,16 @@ claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
 int
 claude_client_fd(claude_client *c)
 {
-    return c == NULL ? CLAUDE_EINVAL : c->notify_rd;
+    if (c == NULL) {
+        return CLAUDE_EINVAL;
+    }
+    cl_lock(&c->q_mtx);
+    if (!c->notify_used) {
+        c->notify_used = true;
+        notify_locked(c, c->q_head != NULL || c->ended);
+    }
+    cl_unlock(&c->q_mtx);
+    return c->notify_rd;
 }
 
 int
@@ -1546,6 +1653,8 @@ shutdown_session(claude_client *c, bool graceful)
     if (c->tp == NULL) {
         return;
     }
+    /* The reader must reach the end of output, paused or not. */
+    queue_unbound(c);
     if (graceful) {
         deadline = cl_deadline(
             (int)cl_options_int(c->opts, CLAUDE_OPT_CLOSE_GRACE_MS));
@@ -1553,7 +1662,7 @@ shutdown_session(claude_client *c, bool graceful)
         if (c->reader_started) {
             cl_lock(&c->q_mtx);
             while (!c->ended &&
-                   cl_cond_wait_until(&c->q_cv, &c->q_mtx, deadline)) {
+                   cl_cond_wait_until(&c->end_cv, &c->q_mtx, deadline)) {
             }
             cl_unlock(&c->q_mtx);
         }
@@ -1624,16 +1733,15 @@ claude_client_close(claude_client *c)
 static void
 client_destroy(claude_client *c, bool graceful)
 {
-    msg_node *node;
-    msg_node *next;
+    claude_message *m;
+    claude_message *next;
 
     if (c->opts != NULL) {
         (void)close_session(c, graceful);
     }
-    for (node = c->q_head; node != NULL; node = next) {
-        next = node->next;
-        claude_message_free(node->msg);
-        free(node);
+    for (m = c->q_head; m != NULL; m = next) {
+        next = *cl_message_link(m);
+        claude_message_free(m);
     }
     claude_transport_free(c->tp);
     cl_mcp_session_free(c->mcp);
@@ -1648,6 +1756,8 @@ client_destroy(claude_client *c, bool graceful)
     pthread_mutex_destroy(&c->pool_mtx);
     pthread_cond_destroy(&c->ctl_cv);
     pthread_mutex_destroy(&c->ctl_mtx);
+    pthread_cond_destroy(&c->end_cv);
+    pthread_cond_destroy(&c->room_cv);
     pthread_cond_destroy(&c->q_cv);
     pthread_mutex_destroy(&c->q_mtx);
     free(c);

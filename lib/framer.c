@@ -26,49 +26,89 @@ cl_framer_destroy(cl_framer *f)
     memset(f, 0, sizeof(*f));
 }
 
+/*
+ * Past this size the buffer grows by whole steps of it rather than
+ * doubling, so that a 4 MiB line does not hold 8 MiB: glibc's realloc
+ * moves a large block by remapping its pages, not by copying, so the
+ * growth stays linear.  A buffer this large that is mostly free is
+ * given back.
+ */
+#define LARGE_STEP ((size_t)1024 * 1024)
+
+/* Move the partial line to the front. */
+static void
+compact(cl_framer *f)
+{
+    size_t held = f->end - f->start;
+
+    if (f->start > 0) {
+        memmove(f->buf, f->buf + f->start, held);
+        f->scan -= f->start;
+        f->start = 0;
+        f->end = held;
+    }
+}
+
+static int
+resize(cl_framer *f, size_t cap)
+{
+    char *buf = realloc(f->buf, cap);
+
+    if (buf == NULL) {
+        return CLAUDE_ENOMEM;
+    }
+    f->buf = buf;
+    f->cap = cap;
+    return 0;
+}
+
 int
 cl_framer_reserve(cl_framer *f, size_t want, char **ptr, size_t *avail)
 {
     size_t held;
     size_t need;
     size_t cap;
-    char *buf;
 
     if (f->start == f->end) {
         f->start = f->end = f->scan = 0;
+    }
+    held = f->end - f->start;
+    if (want > SIZE_MAX / 2 - held - LARGE_STEP) {
+        return CLAUDE_ENOMEM;
+    }
+    need = held + want + 1;
+
+    /* After a long line, give its memory back. */
+    if (f->cap > LARGE_STEP && need < f->cap / 4) {
+        compact(f);
+        cap = CL_FRAMER_INITIAL_SIZE;
+        while (cap < need) {
+            cap *= 2;
+        }
+        if (resize(f, cap) != 0) {
+            return CLAUDE_ENOMEM;
+        }
     }
 
     /* Room for the bytes asked for and the spare byte for the NUL. */
     if (f->cap - f->end > want) {
         goto out;
     }
-
-    /* Move the partial line to the front before growing. */
-    held = f->end - f->start;
-    if (f->start > 0) {
-        memmove(f->buf, f->buf + f->start, held);
-        f->scan -= f->start;
-        f->start = 0;
-        f->end = held;
-        if (f->cap - f->end > want) {
-            goto out;
-        }
+    compact(f);
+    if (f->cap - f->end > want) {
+        goto out;
     }
 
-    if (want > SIZE_MAX / 2 - held) {
-        return CLAUDE_ENOMEM;
-    }
-    need = held + want + 1;
     cap = f->cap ? f->cap : CL_FRAMER_INITIAL_SIZE;
-    while (cap < need) {
+    while (cap < need && cap < LARGE_STEP) {
         cap *= 2;
     }
-    buf = realloc(f->buf, cap);
-    if (buf == NULL) {
+    if (cap < need) {
+        cap = (need + LARGE_STEP - 1) / LARGE_STEP * LARGE_STEP;
+    }
+    if (resize(f, cap) != 0) {
         return CLAUDE_ENOMEM;
     }
-    f->buf = buf;
-    f->cap = cap;
 
 out:
     *ptr = f->buf + f->end;

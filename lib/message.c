@@ -34,14 +34,15 @@
 #include "scan.h"
 
 struct claude_message {
-    char *line; /* owned; len bytes and a NUL */
+    const char *line; /* in names, after the type and subtype */
     size_t len;
-    const char *type;    /* in names; "" when the line has none */
-    const char *subtype; /* in names, or NULL */
+    const char *type;     /* in names; "" when the line has none */
+    const char *subtype;  /* in names, or NULL */
+    claude_message *next; /* the client's queue link */
     _Atomic(json_t *) json;
     atomic_bool json_invalid;   /* the line does not parse */
     _Atomic(const char *) text; /* joined text, or no_text, or NULL */
-    char names[];               /* the decoded type and subtype */
+    char names[]; /* the decoded type and subtype, then the line */
 };
 
 /* Stored as the text of a message that has none, once that is known. */
@@ -51,43 +52,69 @@ static const char no_text[] = "";
 #define TEXT_SEPARATOR "\n"
 
 int
-cl_message_new(claude_message **out, char *line, size_t len)
+cl_message_new(claude_message **out, const char *line, size_t len,
+               const cl_route *route)
 {
     claude_message *m;
     cl_route r;
     size_t type_size;
     size_t subtype_size;
+    char *copy;
     int rv;
 
-    rv = cl_scan_route(line, len, &r);
-    if (rv != 0) {
-        free(line);
-        return rv;
+    *out = NULL;
+    if (route == NULL) {
+        rv = cl_scan_route(line, len, &r);
+        if (rv != 0) {
+            return rv;
+        }
+        route = &r;
     }
 
-    /* Decoding never lengthens a slice, and the slices lie in line. */
-    type_size = r.type.n + 1;
-    subtype_size = r.subtype.p != NULL ? r.subtype.n + 1 : 0;
-    m = malloc(sizeof(*m) + type_size + subtype_size);
-    if (m == NULL) {
-        free(line);
+    /*
+     * One block holds the message, its names and its line: the line is
+     * copied once, from the reader's buffer, and freed with the rest.
+     * Decoding never lengthens a slice.
+     */
+    type_size = route->type.n + 1;
+    subtype_size = route->subtype.p != NULL ? route->subtype.n + 1 : 0;
+    if (len > SIZE_MAX - sizeof(*m) - type_size - subtype_size - 1) {
         return CLAUDE_ENOMEM;
     }
-    line[len] = '\0';
-    m->line = line;
-    m->len = len;
-    cl_slice_decode(r.type, m->names);
+    m = malloc(sizeof(*m) + type_size + subtype_size + len + 1);
+    if (m == NULL) {
+        return CLAUDE_ENOMEM;
+    }
+    cl_slice_decode(route->type, m->names);
     m->type = m->names;
     m->subtype = NULL;
-    if (r.subtype.p != NULL) {
-        cl_slice_decode(r.subtype, m->names + type_size);
+    if (route->subtype.p != NULL) {
+        cl_slice_decode(route->subtype, m->names + type_size);
         m->subtype = m->names + type_size;
     }
+    copy = m->names + type_size + subtype_size;
+    memcpy(copy, line, len);
+    copy[len] = '\0';
+    m->line = copy;
+    m->len = len;
+    m->next = NULL;
     atomic_init(&m->json, NULL);
     atomic_init(&m->json_invalid, false);
     atomic_init(&m->text, NULL);
     *out = m;
     return 0;
+}
+
+claude_message **
+cl_message_link(claude_message *m)
+{
+    return &m->next;
+}
+
+size_t
+cl_message_size(const claude_message *m)
+{
+    return m->len;
 }
 
 bool
@@ -110,7 +137,6 @@ claude_message_free(claude_message *m)
     if (text != no_text) {
         free((char *)text);
     }
-    free(m->line);
     free(m);
 }
 

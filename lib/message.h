@@ -8,19 +8,24 @@
 #include <stddef.h>
 
 #include "claude.h"
+#include "scan.h"
 
 /*
- * A message that owns line (malloc'd, len bytes plus a NUL), which
- * cl_scan_route() has accepted.  On failure line is freed.  Returns 0
- * or CLAUDE_ENOMEM.
- *
- * The line is scanned again here, for its type and subtype, which the
- * message keeps as decoded copies; with the scan's early stop that
- * costs a few dozen bytes for the lines the CLI writes.  The line
- * needs room for len + 1 bytes: the byte at line[len] is set to NUL.
- * A line the scan rejects gives CLAUDE_EPROTO (and is freed).
+ * A message holding a copy of line (len bytes; no NUL needed), in one
+ * allocation with the message.  route is the scan the reader already
+ * made of the line, so it is not scanned twice; with route NULL the
+ * line is scanned here.  Returns 0, CLAUDE_ENOMEM, or CLAUDE_EPROTO for
+ * a line the scan rejects.
  */
-int cl_message_new(claude_message **out, char *line, size_t len);
+int cl_message_new(claude_message **out, const char *line, size_t len,
+                   const cl_route *route);
+
+/* The message's link in the client's queue: NULL until the client sets
+ * it.  Only the queue's owner reads or writes it, under its lock. */
+claude_message **cl_message_link(claude_message *m);
+
+/* The length of the message's line: what it weighs in the queue. */
+size_t cl_message_size(const claude_message *m);
 
 /* Has the message's JSON been parsed (successfully or not)?  For tests
  * and statistics; the answer may change at any moment. */

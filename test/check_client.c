@@ -1034,6 +1034,76 @@ START_TEST(controls_fail_with_a_code_for_each_cause)
 }
 END_TEST
 
+/* Take n flood lines, which must come in order. */
+static void
+take_flood(claude_client *c, long n)
+{
+    claude_message *m;
+    json_t *j;
+    long i;
+
+    for (i = 0; i < n; i++) {
+        m = next_message(c);
+        ck_assert_str_eq(claude_message_type(m), "flood");
+        j = claude_message_json(m);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "i")), i);
+        claude_message_free(m);
+    }
+}
+
+START_TEST(unread_messages_stop_the_reader_at_the_limit)
+{
+    claude_options *o =
+        fake_client_options("init", "flood-stdout", "2000", "wait-eof", NULL);
+    claude_client *c;
+    claude_stats st;
+
+    /* 2000 lines of about 1 KB against a limit of 64 KiB. */
+    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_MAX_BUFFERED, 65536),
+                     0);
+    c = open_client(o);
+    claude_options_free(o);
+    usleep(300 * 1000);
+    ck_assert_int_eq(claude_client_stats(c, &st), 0);
+    /* The limit, a batch of the reader's and the initialize reply. */
+    ck_assert_uint_lt(st.bytes_in, 3 * 65536);
+    ck_assert_uint_lt(st.messages, 200);
+
+    /* Nothing was lost: every line comes, in order. */
+    take_flood(c, 2000);
+    ck_assert_int_eq(claude_client_stats(c, &st), 0);
+    ck_assert_uint_eq(st.messages, 2000);
+    ck_assert_uint_eq(st.bad_lines, 0);
+    claude_client_free(c);
+}
+END_TEST
+
+START_TEST(a_control_reply_behind_unread_messages_still_comes)
+{
+    claude_options *o = fake_client_options("init", "flood-stdout", "2000",
+                                            "hold", "1", "wait-eof", NULL);
+    claude_client *c;
+    claude_error err;
+    json_t *out = NULL;
+    int rv;
+
+    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_MAX_BUFFERED, 65536),
+                     0);
+    c = open_client(o);
+    claude_options_free(o);
+    usleep(100 * 1000);
+
+    /* The reply comes after the 2000 lines nobody has read yet. */
+    rv = claude_client_control(c, "probe", NULL, 10000, &out, &err);
+    ck_assert_msg(rv == 0, "control: %s (%s)", claude_strerror(rv),
+                  err.message);
+    ck_assert_str_eq(jstr(out, "subtype", NULL), "probe");
+    json_decref(out);
+    take_flood(c, 2000);
+    claude_client_free(c);
+}
+END_TEST
+
 START_TEST(open_refuses_options_it_cannot_use)
 {
     claude_options *o = fake_client_options("init", NULL);
@@ -1153,6 +1223,10 @@ cl_client_tests(void)
          &closing_from_the_stderr_callback_is_erecursive, 30},
         {"client: controls fail with a code for each cause",
          &controls_fail_with_a_code_for_each_cause, 30},
+        {"client: unread messages stop the reader at the limit",
+         &unread_messages_stop_the_reader_at_the_limit, 30},
+        {"client: a control reply behind unread messages still comes",
+         &a_control_reply_behind_unread_messages_still_comes, 30},
         {"client: open refuses options it cannot use, naming them",
          &open_refuses_options_it_cannot_use, 30},
         {"client: the CLI gets the flags the options ask for",

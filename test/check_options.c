@@ -749,7 +749,7 @@ START_TEST(a_setter_of_another_type_is_refused)
                      CLAUDE_EINVAL);
     ck_assert_int_eq(claude_options_add(o, (claude_option)207, "x"),
                      CLAUDE_EINVAL);
-    ck_assert_int_eq(claude_options_set_int(o, (claude_option)315, 1),
+    ck_assert_int_eq(claude_options_set_int(o, (claude_option)316, 1),
                      CLAUDE_EINVAL);
     ck_assert_int_eq(claude_options_set_double(o, (claude_option)401, 1.0),
                      CLAUDE_EINVAL);

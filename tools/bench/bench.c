@@ -4,17 +4,20 @@
  * It runs each workload of the mock CLI (mock-cli.c) through
  * libclaude, through bare C (ceiling.c) and through the TypeScript SDK
  * (ts-bench.mjs, when node and the SDK are there), takes the median of
- * BENCH_RUNS runs (default 5) of each, and prints one table, which it
- * also writes as markdown to OUT_DIR/results.md.
+ * BENCH_RUNS runs (default 5) of each, and prints one table, notes,
+ * and the targets, each judged "holds" or "misses" on the figures of
+ * the same run; it also writes all three as markdown to
+ * OUT_DIR/results.md.
  *
  *   bench MOCK OUT_DIR TS_SCRIPT
  *
  * Every C run happens in a forked child, so that its peak resident set
  * (VmHWM, read by the child just before it exits) is the workload's
  * own.  The environment tunes the sizes for quick runs: BENCH_RUNS,
- * BENCH_FLOOD_N (200000), BENCH_CONTROL_N (20000), BENCH_WRITE_N
- * (2000 lines per writer); BENCH_ONLY runs only the jobs whose label
- * holds its text; BENCH_CPUS="0" pins the whole run to CPU 0.
+ * BENCH_FLOOD_N (300000 messages of about 1 KB, the published flood),
+ * BENCH_CONTROL_N (20000), BENCH_WRITE_N (2000 lines per writer);
+ * BENCH_ONLY runs only the jobs whose label holds its text;
+ * BENCH_CPUS="0" pins the whole run to CPU 0.
  * BENCH_TS_SDK names the SDK's package folder; without it, BENCH_TS_NA
  * says why the TypeScript column is empty.
  */
@@ -1156,6 +1159,175 @@ print_table(FILE *f, const row *rows, size_t nrows)
     }
 }
 
+/*
+ * The targets
+ */
+
+/* The rows the targets read; the peak RSS target reads every row. */
+typedef struct targets {
+    const row *flood_raw;
+    const row *typed_one;
+    const row *typed_two;
+    const row *control;       /* 64 in flight */
+    const row *control_sleep; /* 64 in flight, callbacks sleep 5 ms */
+    const row *startup;       /* with the version probe */
+    const row *rows;
+    size_t nrows;
+} targets;
+
+static int
+has(const job *j)
+{
+    return j != NULL && j->result.ok;
+}
+
+static const char *
+verdict(int holds)
+{
+    return holds ? "holds" : "misses";
+}
+
+/* The target's line when a or b has no figure, saying which and why. */
+static void
+not_measured(FILE *f, const char *target, const job *a, const job *b)
+{
+    const job *j = has(a) ? b : a;
+
+    fprintf(f, "- %s: not measured (%s: %s).\n", target, j->label,
+            j->result.why);
+}
+
+/* A flood row's libclaude MB/s against at least want × other's. */
+static void
+flood_target(FILE *f, const char *target, const job *lib, const job *other,
+             const char *other_name, double want)
+{
+    double r;
+
+    if (!has(lib) || !has(other)) {
+        not_measured(f, target, lib, other);
+        return;
+    }
+    r = lib->result.v[0] / other->result.v[0];
+    fprintf(f,
+            "- %s: libclaude %.0f MB/s, %s %.0f MB/s: %.2f ×, "
+            "target ≥ %.2f ×: %s.\n",
+            target, lib->result.v[0], other_name, other->result.v[0], r, want,
+            verdict(r >= want));
+}
+
+/* The worst ratio of libclaude's peak RSS to TypeScript's, by row. */
+static void
+rss_target(FILE *f, const targets *t)
+{
+    const row *worst = NULL;
+    double worst_r = 0;
+    double r;
+    int compared = 0;
+    int lacking = 0;
+    size_t i;
+
+    for (i = 0; i < t->nrows; i++) {
+        const row *w = &t->rows[i];
+
+        if (!has(w->ts) || w->ts->result.rss_kb <= 0) {
+            continue;
+        }
+        if (!has(w->lib)) {
+            lacking++;
+            continue;
+        }
+        compared++;
+        r = (double)w->lib->result.rss_kb / (double)w->ts->result.rss_kb;
+        if (worst == NULL || r > worst_r) {
+            worst = w;
+            worst_r = r;
+        }
+    }
+    if (worst == NULL) {
+        fprintf(f, "- peak RSS: not measured (no row has both a libclaude "
+                   "and a TypeScript figure).\n");
+        return;
+    }
+    fprintf(f,
+            "- peak RSS: worst libclaude / TS ratio %.3f (%.0f / %.0f MiB, "
+            "\"%s\") over %d row%s with both figures%s, target ≤ 0.10: "
+            "%s.\n",
+            worst_r, (double)worst->lib->result.rss_kb / 1024,
+            (double)worst->ts->result.rss_kb / 1024, worst->name, compared,
+            compared == 1 ? "" : "s",
+            lacking > 0 ? " (some TS rows lack a libclaude figure)" : "",
+            verdict(worst_r <= 0.10));
+}
+
+/* Each target, from the figures of this run. */
+static void
+print_targets(FILE *f, const targets *t)
+{
+    const job *lib;
+    const job *other;
+    double rps;
+    double p99;
+    double bound;
+    double over;
+
+    fprintf(f, "\nTargets, judged on the figures above:\n\n");
+    flood_target(f, "flood raw vs TS", t->flood_raw->lib, t->flood_raw->ts,
+                 "TS", 5.0);
+    flood_target(f, "flood typed, 1 consumer vs json_loadb ceiling",
+                 t->typed_one->lib, t->typed_one->ceil, "ceiling", 0.90);
+    flood_target(f, "flood typed, 2 consumers vs json_loadb ceiling",
+                 t->typed_two->lib, t->typed_two->ceil, "ceiling", 1.6);
+
+    /* Both halves must hold: throughput and tail latency. */
+    lib = t->control->lib;
+    other = t->control->ts;
+    if (!has(lib) || !has(other)) {
+        not_measured(f, "control, 64 in flight vs TS", lib, other);
+    } else {
+        rps = lib->result.v[0] / other->result.v[0];
+        p99 = lib->result.v[2] / other->result.v[2];
+        fprintf(f,
+                "- control, 64 in flight vs TS: libclaude %.1fk req/s, "
+                "p99 %.0f µs; TS %.1fk req/s, p99 %.0f µs: %.2f × the "
+                "req/s (target ≥ 3 ×), %.3f of the p99 (target ≤ 0.20): "
+                "%s.\n",
+                lib->result.v[0] / 1e3, lib->result.v[2],
+                other->result.v[0] / 1e3, other->result.v[2], rps, p99,
+                verdict(rps >= 3.0 && p99 <= 0.20));
+    }
+
+    lib = t->control_sleep->lib;
+    bound = t->control_sleep->ceil_bound;
+    if (!has(lib)) {
+        not_measured(f, "control, 64 in flight, 5 ms callbacks", lib, lib);
+    } else {
+        fprintf(f,
+                "- control, 64 in flight, 5 ms callbacks (default "
+                "options): libclaude %.1fk req/s, bound %.1fk req/s (64 / "
+                "5 ms): %.3f of the bound, target ≥ 0.95: %s.\n",
+                lib->result.v[0] / 1e3, bound / 1e3, lib->result.v[0] / bound,
+                verdict(lib->result.v[0] >= 0.95 * bound));
+    }
+
+    rss_target(f, t);
+
+    /* The ceiling pays the same spawns; the rest is the library's. */
+    lib = t->startup->lib;
+    other = t->startup->ceil;
+    if (!has(lib) || !has(other)) {
+        not_measured(f, "startup", lib, other);
+    } else {
+        over = lib->result.v[0] - other->result.v[0];
+        fprintf(f,
+                "- startup (\"%s\", with the -v probe): libclaude %.1f "
+                "ms, ceiling %.1f ms: %.1f ms of library overhead, target "
+                "< 5 ms: %s.\n",
+                t->startup->name, lib->result.v[0], other->result.v[0], over,
+                verdict(over < 5.0));
+    }
+}
+
 static void *
 spin(void *arg)
 {
@@ -1266,7 +1438,7 @@ find_ts(void)
 int
 main(int argc, char **argv)
 {
-    long flood_n = env_long("BENCH_FLOOD_N", 200000);
+    long flood_n = env_long("BENCH_FLOOD_N", 300000);
     long control_n = env_long("BENCH_CONTROL_N", 20000);
     long write_n = env_long("BENCH_WRITE_N", 2000);
     int runs = (int)env_long("BENCH_RUNS", 5);
@@ -1488,6 +1660,14 @@ main(int argc, char **argv)
          &jobs[28], &jobs[29], NULL, 0, NULL, "no threads"},
     };
     size_t nrows = sizeof(rows) / sizeof(rows[0]);
+    const targets tgt = {.flood_raw = &rows[0],
+                         .typed_one = &rows[1],
+                         .typed_two = &rows[2],
+                         .control = &rows[6],
+                         .control_sleep = &rows[7],
+                         .startup = &rows[9],
+                         .rows = rows,
+                         .nrows = nrows};
 
     speedup = parallel_speedup();
     fprintf(stderr, "bench: two threads run %.2f times as fast as one\n",
@@ -1542,8 +1722,10 @@ main(int argc, char **argv)
         fprintf(f, "- Floods are timed by the consumer, from the first "
                    "message to the last one handled. Control figures are "
                    "the mock's own: send to reply on CLOCK_MONOTONIC.\n");
-        fprintf(f, "- Ceilings, one thread each: floods read(2) 64 KiB "
-                   "and count newlines, typed rows also json_loadb each "
+        fprintf(f, "- Ceilings, one thread each, read the mock's stdout "
+                   "as the library does: a pipe raised to 1 MiB with "
+                   "F_SETPIPE_SZ and read(2) of 256 KiB. Floods count "
+                   "newlines, typed rows also json_loadb each "
                    "line; control parses each request with json_loadb and "
                    "writes a json_dumps reply; startup is posix_spawn, the "
                    "initialize line and two lines read (after a -v probe "
@@ -1557,6 +1739,7 @@ main(int argc, char **argv)
         fprintf(f, "- Peak RSS: VmHWM of the process that ran the workload, "
                    "largest of the runs; TS: process.resourceUsage()"
                    ".maxRSS of node.\n");
+        print_targets(f, &tgt);
     }
     if (md != NULL) {
         fclose(md);

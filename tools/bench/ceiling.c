@@ -5,11 +5,14 @@
  * Each ceiling talks to the mock CLI through plain pipes on one thread
  * (the write ceiling excepted), with nothing a library adds: no reader
  * thread, no queue, no copies.  They show what the machine and jansson
- * allow, not what a safe library can reach.
+ * allow, not what a safe library can reach.  The mock's stdout is the
+ * pipe the library reads: 1 MiB where the kernel allows, read 256 KiB
+ * at a time.
  */
 #define _GNU_SOURCE
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +26,11 @@
 
 #include "bench.h"
 
-#define CHUNK (64 * 1024)
+/* As much as the library reads from the CLI's stdout at once. */
+#define CHUNK (256 * 1024)
+
+/* The size the library asks for the CLI's stdout pipe. */
+#define STDOUT_PIPE_SIZE (1024 * 1024)
 
 static const char init_line[] =
     "{\"type\":\"control_request\",\"request_id\":\"req_1_init\","
@@ -88,7 +95,8 @@ fmt_env(char *buf, size_t size, const char *name, long value)
     snprintf(buf, size, "%s=%ld", name, value);
 }
 
-/* Start the mock for j and send it initialize. */
+/* Start the mock for j, with the library's stdout pipe, and send it
+ * initialize. */
 static int
 start(const job *j, mock *m, char *report, size_t size, figures *out)
 {
@@ -116,6 +124,11 @@ start(const job *j, mock *m, char *report, size_t size, figures *out)
     if (bench_spawn_mock(m, NULL, env, out) != 0) {
         return -1;
     }
+
+    /* Size the pipe as the library does, so the two read alike. */
+#ifdef F_SETPIPE_SZ
+    (void)fcntl(m->out, F_SETPIPE_SZ, STDOUT_PIPE_SIZE);
+#endif
     if (bench_write_all(m->in, init_line, strlen(init_line)) != 0) {
         bench_mock_finish(m);
         return bench_fail(out, "cannot write initialize to the mock");

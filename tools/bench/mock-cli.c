@@ -7,8 +7,8 @@
  * It answers the initialize control request, then runs the workload
  * that its environment names:
  *
- *   BENCH_WORKLOAD  flood      BENCH_N assistant messages of about
- *                              1 KB, then a result
+ *   BENCH_WORKLOAD  flood      BENCH_N (300000) assistant messages
+ *                              of about 1 KB, then a result
  *                   flood-big  BENCH_N (2000) such messages and
  *                              BENCH_BIG_N (80) user lines of
  *                              BENCH_BIG_SIZE (4 MiB) bytes, then a
@@ -437,7 +437,7 @@ big_line(size_t size, size_t *len)
 static void
 run_flood(int big)
 {
-    long n = env_long("BENCH_N", big ? 2000 : 100000);
+    long n = env_long("BENCH_N", big ? 2000 : 300000);
     long nbig = big ? env_long("BENCH_BIG_N", 80) : 0;
     size_t bigsize = (size_t)env_long("BENCH_BIG_SIZE", 4 << 20);
     long every = nbig > 0 ? (n + nbig - 1) / nbig : 0;
