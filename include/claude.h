@@ -341,10 +341,12 @@ CLAUDE_API int claude_options_set_log_cb(claude_options *o, claude_log_cb cb,
  */
 typedef struct claude_permission {
     const char *tool_name;
-    struct json_t *input; /* the tool's input; borrowed */
+    /* The tool's input as the CLI wrote it: a JSON object, checked, not
+     * NUL-terminated; claude_request_input() gives it parsed. */
+    const char *input_json;
+    size_t input_len;
     const char *tool_use_id;
     const char *agent_id;        /* NULL on the main agent */
-    struct json_t *suggestions;  /* PermissionUpdate[]; NULL if none */
     const char *blocked_path;    /* NULL if none */
     const char *decision_reason; /* NULL if none */
 } claude_permission;
@@ -390,8 +392,11 @@ CLAUDE_API int claude_options_add_hook(claude_options *o, const char *event,
  */
 CLAUDE_API const char *claude_request_subtype(const claude_request *req);
 CLAUDE_API const char *claude_request_id(const claude_request *req);
-/* The "request" object; borrowed for the length of the callback. */
+/* The "request" object, parsed on the first call; borrowed for the
+ * length of the callback.  NULL if the line does not parse. */
 CLAUDE_API struct json_t *claude_request_json(const claude_request *req);
+/* Its "input" member, likewise. */
+CLAUDE_API struct json_t *claude_request_input(const claude_request *req);
 /* Non-zero once the CLI has cancelled the request. */
 CLAUDE_API int claude_request_cancelled(const claude_request *req);
 /* The text of the error reply sent when the callback fails. */

@@ -17,11 +17,18 @@
  * - Every control request from the CLI is answered exactly once, on a
  *   worker, unless the CLI cancels it first: a cancel that arrives before
  *   the reply is written suppresses the reply; one that arrives after is
- *   ignored.  Cancel and completion race under pool_mtx, and whichever
- *   takes it first wins.  A callback sees the cancellation through
- *   claude_request_cancelled() and may return early.
- * - The pool starts a worker whenever work is queued and no worker is
- *   idle, up to the maximum; beyond it, requests wait in arrival order.
+ *   ignored.  Cancel and completion race on one atomic word, and
+ *   whichever moves it first wins.  A callback sees the cancellation
+ *   through claude_request_cancelled() and may return early.
+ * - A permission check is answered from its text: its members are
+ *   found by the scanner, its input checked and echoed, and its reply
+ *   written without jansson.  The line is parsed only when a callback
+ *   asks for its JSON.
+ * - The pool keeps one awake worker free whenever work is queued: a
+ *   worker that takes a request wakes (or starts) another if none is
+ *   free, up to the maximum; beyond it, requests wait in arrival order.
+ *   Quick callbacks are thus served by the few workers already awake,
+ *   and a callback that blocks never holds up the requests behind it.
  * - When the reader stops (end of output, a read error or close), the
  *   session is dead: every pending and later control request fails with
  *   the cause, and receive returns the queued messages, then the cause.
@@ -52,6 +59,7 @@
 #include "error.h"
 #include "mcp.h"
 #include "message.h"
+#include "json.h"
 #include "options.h"
 #include "scan.h"
 #include "transport.h"
@@ -69,21 +77,32 @@ typedef struct pending {
     struct pending *next;
 } pending;
 
-/* One control request of the CLI's, queued or running on a worker. */
+/*
+ * A request is answered or cancelled, never both: whichever moves fate
+ * away from FATE_OPEN first wins, without a lock.
+ */
+enum { FATE_OPEN, FATE_REPLIED, FATE_CANCELLED };
+
+/*
+ * One control request of the CLI's, queued or running on a worker.  It
+ * is one allocation: the struct, then the line, then the decoded id and
+ * subtype.  Nothing is parsed until a callback asks for the JSON.
+ */
 struct claude_request {
-    char *line;
+    const char *line; /* in data, NUL-terminated */
     size_t len;
-    char *key; /* the request id as it stands in the line, for cancels */
-    json_t *root;
-    json_t *request; /* borrowed from root */
-    const char *id;  /* borrowed from root */
-    const char *subtype;
-    char *error_text; /* set by claude_request_set_error */
+    cl_slice key;           /* the request id as it stands in the line */
+    cl_slice span;          /* the "request" object in the line */
+    const char *id;         /* decoded, in data; NULL when there is none */
+    const char *subtype;    /* decoded, in data; NULL when there is none */
+    _Atomic(json_t *) root; /* the parsed line, once asked for */
+    char *error_text;       /* set by claude_request_set_error */
     atomic_bool cancelled;
-    bool replied;                /* protected by pool_mtx */
-    bool running;                /* protected by pool_mtx */
+    atomic_int fate;             /* FATE_*: how the request ended */
     struct claude_request *next; /* protected by pool_mtx: work queue */
     struct claude_request *inflight_next; /* protected by pool_mtx */
+    struct claude_request *inflight_prev; /* protected by pool_mtx */
+    char data[];
 };
 
 struct claude_client {
@@ -128,14 +147,16 @@ struct claude_client {
 
     /* The CLI's control requests. */
     pthread_mutex_t pool_mtx;
-    pthread_cond_t work_cv;    /* announces work, or stopping */
+    pthread_cond_t work_cv;    /* announces a wake token, or stopping */
     claude_request *work_head; /* protected by pool_mtx */
     claude_request *work_tail; /* protected by pool_mtx */
     claude_request *inflight;  /* protected by pool_mtx */
     unsigned int queued;       /* protected by pool_mtx: not started */
     pthread_t *workers;        /* protected by pool_mtx */
     unsigned int nworkers;     /* protected by pool_mtx */
-    unsigned int nidle;        /* protected by pool_mtx */
+    unsigned int nidle;        /* protected by pool_mtx: asleep */
+    unsigned int nlooking;     /* protected by pool_mtx: awake, no work */
+    unsigned int tokens;       /* protected by pool_mtx: wakes not taken */
     unsigned int max_workers;
     unsigned int in_flight; /* protected by pool_mtx */
     bool stopping;          /* protected by pool_mtx */
@@ -416,6 +437,7 @@ route_response(claude_client *c, const char *line, size_t len,
     p->reply = copy;
     p->reply_len = len;
     p->done = true;
+    atomic_fetch_sub(&c->ctl_waiting, 1);
     pthread_cond_broadcast(&c->ctl_cv);
     cl_unlock(&c->ctl_mtx);
 }
@@ -514,10 +536,10 @@ control(claude_client *c, json_t *request, long long timeout_ms, json_t **out,
     }
     p.next = c->pending;
     c->pending = &p;
+    atomic_fetch_add(&c->ctl_waiting, 1);
     cl_unlock(&c->ctl_mtx);
 
     /* The reply may lie behind messages nobody reads: read on. */
-    atomic_fetch_add(&c->ctl_waiting, 1);
     cl_lock(&c->q_mtx);
     pthread_cond_signal(&c->room_cv);
     cl_unlock(&c->q_mtx);
@@ -562,8 +584,10 @@ control(claude_client *c, json_t *request, long long timeout_ms, json_t **out,
             break;
         }
     }
+    if (!p.done) {
+        atomic_fetch_sub(&c->ctl_waiting, 1);
+    }
     cl_unlock(&c->ctl_mtx);
-    atomic_fetch_sub(&c->ctl_waiting, 1);
 
     if (rv == 0) {
         rv = p.reply != NULL
@@ -581,9 +605,10 @@ control(claude_client *c, json_t *request, long long timeout_ms, json_t **out,
 static void
 request_free(claude_request *req)
 {
-    json_decref(req->root);
-    free(req->key);
-    free(req->line);
+    if (req == NULL) {
+        return;
+    }
+    json_decref(atomic_load(&req->root));
     free(req->error_text);
     free(req);
 }
@@ -592,14 +617,25 @@ request_free(claude_request *req)
 static void
 inflight_remove_locked(claude_client *c, claude_request *req)
 {
-    claude_request **pp;
-
-    for (pp = &c->inflight; *pp != NULL; pp = &(*pp)->inflight_next) {
-        if (*pp == req) {
-            *pp = req->inflight_next;
-            break;
-        }
+    if (req->inflight_prev != NULL) {
+        req->inflight_prev->inflight_next = req->inflight_next;
+    } else {
+        c->inflight = req->inflight_next;
     }
+    if (req->inflight_next != NULL) {
+        req->inflight_next->inflight_prev = req->inflight_prev;
+    }
+    req->inflight_next = req->inflight_prev = NULL;
+}
+
+/* Cancel req unless it was answered; true if this call cancelled it. */
+static bool
+cancel_once(claude_request *req)
+{
+    int open = FATE_OPEN;
+
+    atomic_store(&req->cancelled, true);
+    return atomic_compare_exchange_strong(&req->fate, &open, FATE_CANCELLED);
 }
 
 static void
@@ -612,43 +648,57 @@ cancel_request(claude_client *c, const char *line, size_t len,
     (void)len;
     cl_lock(&c->pool_mtx);
     for (req = c->inflight; req != NULL; req = req->inflight_next) {
-        if (req->key != NULL && cl_slice_eq(r->request_id, req->key) &&
-            !req->replied) {
-            atomic_store(&req->cancelled, true);
-            atomic_fetch_add(&c->st_cancelled, 1);
+        if (req->key.p != NULL && req->key.n == r->request_id.n &&
+            memcmp(req->key.p, r->request_id.p, req->key.n) == 0) {
+            if (atomic_load(&req->fate) == FATE_OPEN && cancel_once(req)) {
+                atomic_fetch_add(&c->st_cancelled, 1);
+            }
             break;
         }
     }
     cl_unlock(&c->pool_mtx);
 }
 
-/* Send a reply unless the request was cancelled; exactly once. */
-static void
-reply(claude_client *c, claude_request *req, json_t *response)
+/*
+ * Replies are written as text, not built as jansson trees: a
+ * permission check answered with its own input echoes the bytes the
+ * CLI sent.
+ */
+
+/* May req be answered?  True once, unless it was cancelled. */
+static bool
+claim_reply(claude_client *c, claude_request *req)
 {
-    json_t *frame;
+    int open = FATE_OPEN;
+
+    (void)c;
+    return atomic_compare_exchange_strong(&req->fate, &open, FATE_REPLIED) &&
+           req->id != NULL;
+}
+
+/* Begin a control_response to req: everything before its body. */
+static void
+frame_begin(cl_out *o, const claude_request *req, const char *subtype)
+{
+    cl_out_str(o, "{\"type\":\"control_response\",\"response\":{"
+                  "\"subtype\":\"");
+    cl_out_str(o, subtype);
+    cl_out_str(o, "\",\"request_id\":");
+    cl_out_quoted(o, req->id);
+}
+
+static void
+send_frame(claude_client *c, claude_request *req, cl_out *o)
+{
     claude_error err;
-    bool send;
     int rv;
 
-    cl_lock(&c->pool_mtx);
-    send = !atomic_load(&req->cancelled) && !req->replied;
-    req->replied = true;
-    cl_unlock(&c->pool_mtx);
-    if (!send || req->id == NULL) {
-        json_decref(response);
-        return;
-    }
-
-    frame = json_pack("{s:s,s:o}", "type", "control_response", "response",
-                      response);
-    if (frame == NULL) {
+    if (cl_out_failed(o)) {
         cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: no reply to %s",
                req->id);
         return;
     }
-    rv = write_json(c, frame, &err);
-    json_decref(frame);
+    rv = cl_transport_send(c->tp, o->p, o->len, &err);
     if (rv != 0) {
         /* At the end of a session, late answers are expected to fail. */
         cl_log(&c->log,
@@ -659,25 +709,64 @@ reply(claude_client *c, claude_request *req, json_t *response)
     }
 }
 
+/* Answer with success and payload, JSON text; exactly once. */
+static void
+reply_success_text(claude_client *c, claude_request *req, const cl_out *body)
+{
+    cl_out o;
+
+    if (!claim_reply(c, req)) {
+        return;
+    }
+    cl_out_init(&o);
+    frame_begin(&o, req, "success");
+    cl_out_str(&o, ",\"response\":");
+    if (cl_out_failed(body)) {
+        o.failed = true;
+    }
+    cl_out_raw(&o, body->p, body->len);
+    cl_out_str(&o, "}}");
+    send_frame(c, req, &o);
+    cl_out_free(&o);
+}
+
+/* Answer with success and payload (taken; NULL: {}); exactly once. */
 static void
 reply_success(claude_client *c, claude_request *req, json_t *payload)
 {
-    reply(c, req,
-          json_pack("{s:s,s:s,s:o}", "subtype", "success", "request_id",
-                    req->id, "response", payload ? payload : json_object()));
+    cl_out body;
+
+    cl_out_init(&body);
+    if (payload != NULL) {
+        cl_out_json(&body, payload);
+    } else {
+        cl_out_str(&body, "{}");
+    }
+    json_decref(payload);
+    reply_success_text(c, req, &body);
+    cl_out_free(&body);
 }
 
 static void
 reply_error(claude_client *c, claude_request *req, const char *text,
             const char *code)
 {
-    json_t *resp = json_pack("{s:s,s:s,s:s}", "subtype", "error", "request_id",
-                             req->id, "error", text);
+    cl_out o;
 
-    if (resp != NULL && code != NULL) {
-        json_object_set_new(resp, "error_code", json_string(code));
+    if (!claim_reply(c, req)) {
+        return;
     }
-    reply(c, req, resp);
+    cl_out_init(&o);
+    frame_begin(&o, req, "error");
+    cl_out_str(&o, ",\"error\":");
+    cl_out_quoted(&o, text);
+    if (code != NULL) {
+        cl_out_str(&o, ",\"error_code\":");
+        cl_out_quoted(&o, code);
+    }
+    cl_out_str(&o, "}}");
+    send_frame(c, req, &o);
+    cl_out_free(&o);
 }
 
 static const char *
@@ -686,13 +775,54 @@ opt_string(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
+/* The members of a can_use_tool request that the callback gets. */
+enum {
+    PERM_TOOL_NAME,
+    PERM_INPUT,
+    PERM_TOOL_USE_ID,
+    PERM_AGENT_ID,
+    PERM_BLOCKED_PATH,
+    PERM_DECISION_REASON,
+    PERM_KEYS
+};
+
+static const char *const perm_keys[PERM_KEYS] = {
+    "tool_name", "input",        "tool_use_id",
+    "agent_id",  "blocked_path", "decision_reason",
+};
+
+/*
+ * Decode the string member raw into *at and return it, or NULL when
+ * raw is absent or not a string.  *at moves past the copy.
+ */
+static const char *
+take_string(cl_slice raw, char **at)
+{
+    cl_slice body = cl_json_string_body(raw);
+    char *s = *at;
+
+    if (body.p == NULL) {
+        return NULL;
+    }
+    *at += cl_slice_decode(body, s) + 1;
+    return s;
+}
+
+/*
+ * Answer a permission check.  Only the request's own members are read,
+ * without a parse tree; the input is checked and, unless the callback
+ * replaces it, echoed back as the CLI wrote it.
+ */
 static void
 handle_can_use_tool(claude_client *c, claude_request *req)
 {
     claude_permission perm;
     claude_permission_result res;
-    json_t *payload;
-    json_t *suggestions;
+    cl_slice v[PERM_KEYS];
+    char small[256];
+    char *names = small;
+    char *at;
+    cl_out body;
     int rv;
 
     atomic_fetch_add(&c->st_can_use_tool, 1);
@@ -700,19 +830,32 @@ handle_can_use_tool(claude_client *c, claude_request *req)
         reply_error(c, req, "canUseTool callback is not provided", NULL);
         return;
     }
-    memset(&perm, 0, sizeof(perm));
-    perm.tool_name = opt_string(req->request, "tool_name");
-    perm.input = json_object_get(req->request, "input");
-    perm.tool_use_id = opt_string(req->request, "tool_use_id");
-    perm.agent_id = opt_string(req->request, "agent_id");
-    suggestions = json_object_get(req->request, "permission_suggestions");
-    perm.suggestions = json_is_array(suggestions) ? suggestions : NULL;
-    perm.blocked_path = opt_string(req->request, "blocked_path");
-    perm.decision_reason = opt_string(req->request, "decision_reason");
-    if (perm.tool_name == NULL || !json_is_object(perm.input)) {
+    if (cl_json_members(req->span.p, req->span.n, perm_keys, v, PERM_KEYS) !=
+            0 ||
+        v[PERM_INPUT].p == NULL || v[PERM_INPUT].p[0] != '{' ||
+        !cl_json_check(v[PERM_INPUT].p, v[PERM_INPUT].n) ||
+        cl_json_string_body(v[PERM_TOOL_NAME]).p == NULL) {
         reply_error(c, req, "can_use_tool without tool_name or input", NULL);
         return;
     }
+
+    /* The decoded strings never outgrow the request they came from. */
+    if (req->span.n + PERM_KEYS > sizeof(small)) {
+        names = malloc(req->span.n + PERM_KEYS);
+        if (names == NULL) {
+            reply_error(c, req, "out of memory", NULL);
+            return;
+        }
+    }
+    at = names;
+    memset(&perm, 0, sizeof(perm));
+    perm.tool_name = take_string(v[PERM_TOOL_NAME], &at);
+    perm.input_json = v[PERM_INPUT].p;
+    perm.input_len = v[PERM_INPUT].n;
+    perm.tool_use_id = take_string(v[PERM_TOOL_USE_ID], &at);
+    perm.agent_id = take_string(v[PERM_AGENT_ID], &at);
+    perm.blocked_path = take_string(v[PERM_BLOCKED_PATH], &at);
+    perm.decision_reason = take_string(v[PERM_DECISION_REASON], &at);
 
     memset(&res, 0, sizeof(res));
     rv = c->opts->permission_cb(req, &perm, &res, c->opts->permission_user);
@@ -723,38 +866,51 @@ handle_can_use_tool(claude_client *c, claude_request *req)
                     req->error_text ? req->error_text
                                     : "the permission callback failed",
                     NULL);
-        return;
+        goto out;
     }
 
+    cl_out_init(&body);
     if (res.allow) {
         /* updatedInput always goes: older CLIs require it. */
-        payload = json_pack("{s:s,s:O}", "behavior", "allow", "updatedInput",
-                            res.updated_input ? res.updated_input : perm.input);
-        if (payload != NULL && res.updated_permissions != NULL) {
-            json_object_set(payload, "updatedPermissions",
-                            res.updated_permissions);
+        cl_out_str(&body, "{\"behavior\":\"allow\",\"updatedInput\":");
+        if (res.updated_input != NULL) {
+            cl_out_json(&body, res.updated_input);
+        } else {
+            cl_out_raw(&body, perm.input_json, perm.input_len);
+        }
+        if (res.updated_permissions != NULL) {
+            cl_out_str(&body, ",\"updatedPermissions\":");
+            cl_out_json(&body, res.updated_permissions);
         }
     } else {
-        payload =
-            json_pack("{s:s,s:s}", "behavior", "deny", "message",
+        cl_out_str(&body, "{\"behavior\":\"deny\",\"message\":");
+        cl_out_quoted(&body,
                       res.message ? res.message : "denied by the application");
-        if (payload != NULL && res.interrupt) {
-            json_object_set_new(payload, "interrupt", json_true());
+        if (res.interrupt) {
+            cl_out_str(&body, ",\"interrupt\":true");
         }
     }
     json_decref(res.updated_input);
     json_decref(res.updated_permissions);
-    if (payload != NULL && perm.tool_use_id != NULL) {
-        json_object_set_new(payload, "toolUseID",
-                            json_string(perm.tool_use_id));
+    if (perm.tool_use_id != NULL) {
+        cl_out_str(&body, ",\"toolUseID\":");
+        cl_out_quoted(&body, perm.tool_use_id);
     }
-    reply_success(c, req, payload);
+    cl_out_str(&body, "}");
+    reply_success_text(c, req, &body);
+    cl_out_free(&body);
+
+out:
+    if (names != small) {
+        free(names);
+    }
 }
 
 static void
 handle_hook_callback(claude_client *c, claude_request *req)
 {
-    const char *id = opt_string(req->request, "callback_id");
+    json_t *request = claude_request_json(req);
+    const char *id = opt_string(request, "callback_id");
     char text[160];
     json_t *output = NULL;
     char *end;
@@ -777,8 +933,7 @@ handle_hook_callback(claude_client *c, claude_request *req)
         return;
     }
 
-    rv = hook->cb(req, json_object_get(req->request, "input"), &output,
-                  hook->user);
+    rv = hook->cb(req, json_object_get(request, "input"), &output, hook->user);
     if (rv != 0) {
         json_decref(output);
         reply_error(c, req,
@@ -798,8 +953,9 @@ handle_hook_callback(claude_client *c, claude_request *req)
 static void
 handle_mcp_message(claude_client *c, claude_request *req)
 {
-    const char *name = opt_string(req->request, "server_name");
-    json_t *message = json_object_get(req->request, "message");
+    json_t *request = claude_request_json(req);
+    const char *name = opt_string(request, "server_name");
+    json_t *message = json_object_get(request, "message");
     claude_mcp_server *server = NULL;
     json_t *resp;
     char text[160];
@@ -832,21 +988,13 @@ handle_mcp_message(claude_client *c, claude_request *req)
 static void
 handle_request(claude_client *c, claude_request *req)
 {
-    json_error_t jerr;
     char text[160];
 
-    req->root = json_loadb(req->line, req->len, 0, &jerr);
-    req->request = json_object_get(req->root, "request");
-    req->id = opt_string(req->root, "request_id");
-    req->subtype = opt_string(req->request, "subtype");
-    if (req->id == NULL || !json_is_object(req->request) ||
-        req->subtype == NULL) {
+    if (req->id == NULL || req->span.p == NULL || req->subtype == NULL) {
         atomic_fetch_add(&c->st_bad_lines, 1);
         cl_log(&c->log, CLAUDE_LOG_WARNING,
                "a control request without id or subtype: %.200s", req->line);
-        if (req->id != NULL) {
-            reply_error(c, req, "malformed control request", NULL);
-        }
+        reply_error(c, req, "malformed control request", NULL);
         return;
     }
 
@@ -864,22 +1012,78 @@ handle_request(claude_client *c, claude_request *req)
     }
 }
 
+static void *worker_main(void *arg);
+
+/*
+ * Wake a worker, or start one, when work waits and no worker is awake
+ * to take it.  One awake worker at a time is enough: each one that
+ * takes a request calls this again, so a run of requests behind a
+ * callback that blocks still finds workers, one after another, while
+ * quick callbacks are served by the few workers already awake instead
+ * of a wake-up each.  Call with pool_mtx held.
+ */
+static void
+staff_locked(claude_client *c)
+{
+    int rv;
+
+    if (c->queued == 0 || c->nlooking + c->tokens > 0) {
+        return;
+    }
+    if (c->nidle > c->tokens) {
+        c->tokens++;
+        pthread_cond_signal(&c->work_cv);
+        return;
+    }
+    if (c->nworkers < c->max_workers) {
+        rv = cl_thread_start(&c->workers[c->nworkers], worker_main, c,
+                             "claude-worker");
+        if (rv == 0) {
+            c->nworkers++;
+            c->nlooking++; /* it looks for work as soon as it runs */
+        } else {
+            cl_log(&c->log, CLAUDE_LOG_ERROR,
+                   "cannot start a worker thread (error %d)", rv);
+        }
+    }
+}
+
 static void *
 worker_main(void *arg)
 {
     claude_client *c = arg;
     claude_request *req;
+    claude_request *done = NULL;
 
     thread_of = c;
     cl_lock(&c->pool_mtx);
     for (;;) {
-        while (c->work_head == NULL && !c->stopping) {
-            c->nidle++;
-            pthread_cond_wait(&c->work_cv, &c->pool_mtx);
-            c->nidle--;
+        if (done != NULL) {
+            inflight_remove_locked(c, done);
+            c->in_flight--;
         }
         if (c->work_head == NULL) {
-            break;
+            if (done != NULL) {
+                cl_unlock(&c->pool_mtx);
+                request_free(done);
+                done = NULL;
+                cl_lock(&c->pool_mtx);
+                continue;
+            }
+            if (c->stopping) {
+                break;
+            }
+            c->nlooking--;
+            c->nidle++;
+            while (c->tokens == 0 && !c->stopping) {
+                pthread_cond_wait(&c->work_cv, &c->pool_mtx);
+            }
+            if (c->tokens > 0) {
+                c->tokens--;
+            }
+            c->nidle--;
+            c->nlooking++;
+            continue;
         }
         req = c->work_head;
         c->queued--;
@@ -887,62 +1091,77 @@ worker_main(void *arg)
         if (c->work_head == NULL) {
             c->work_tail = NULL;
         }
-        req->running = true;
+        c->nlooking--;
+        staff_locked(c);
         cl_unlock(&c->pool_mtx);
 
+        request_free(done);
         /* A request cancelled while it queued is never started. */
         if (!atomic_load(&req->cancelled)) {
             handle_request(c, req);
         }
+        done = req;
 
         cl_lock(&c->pool_mtx);
-        inflight_remove_locked(c, req);
-        c->in_flight--;
-        cl_unlock(&c->pool_mtx);
-        request_free(req);
-        cl_lock(&c->pool_mtx);
+        c->nlooking++;
     }
+    c->nlooking--;
     cl_unlock(&c->pool_mtx);
     return NULL;
 }
 
-/*
- * Answer with an error without running any callback.  The line is
- * parsed here, on the reader, only on this rare path.
- */
+/* Answer with an error without running any callback. */
 static void
 refuse_request(claude_client *c, claude_request *req)
 {
-    req->root = json_loadb(req->line, req->len, 0, NULL);
-    req->id = opt_string(req->root, "request_id");
-    if (req->id != NULL) {
-        reply_error(c, req, "the application cannot run a worker thread", NULL);
-    }
+    reply_error(c, req, "the application cannot run a worker thread", NULL);
     request_free(req);
+}
+
+/* Where slice s of line lies in copy, a copy of line. */
+static cl_slice
+rebase(cl_slice s, const char *line, const char *copy)
+{
+    if (s.p != NULL) {
+        s.p = copy + (s.p - line);
+    }
+    return s;
 }
 
 static void
 queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
 {
-    claude_request *req = calloc(1, sizeof(*req));
+    claude_request *req;
+    size_t size =
+        sizeof(*req) + len + 1 + r->request_id.n + 1 + r->request_subtype.n + 1;
     unsigned int now;
     unsigned int peak;
-    int rv;
+    char *at;
 
-    if (req == NULL || (req->line = malloc(len + 1)) == NULL) {
-        free(req);
+    req = malloc(size);
+    if (req == NULL) {
         cl_log(&c->log, CLAUDE_LOG_ERROR,
                "out of memory: a control request is not answered");
         return;
     }
-    memcpy(req->line, line, len + 1);
+    memset(req, 0, sizeof(*req));
+    memcpy(req->data, line, len + 1);
+    req->line = req->data;
     req->len = len;
-    atomic_init(&req->cancelled, false);
-
-    /* The id is needed at once, for cancels that overtake the work. */
+    req->key = rebase(r->request_id, line, req->data);
+    req->span = rebase(r->request, line, req->data);
+    at = req->data + len + 1;
     if (r->request_id.p != NULL) {
-        req->key = strndup(r->request_id.p, r->request_id.n);
+        req->id = at;
+        at += cl_slice_decode(r->request_id, at) + 1;
     }
+    if (r->request_subtype.p != NULL) {
+        req->subtype = at;
+        cl_slice_decode(r->request_subtype, at);
+    }
+    atomic_init(&req->root, NULL);
+    atomic_init(&req->cancelled, false);
+    atomic_init(&req->fate, FATE_OPEN);
 
     cl_lock(&c->pool_mtx);
     if (c->stopping) {
@@ -957,21 +1176,13 @@ queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
     }
     c->work_tail = req;
     req->inflight_next = c->inflight;
+    if (c->inflight != NULL) {
+        c->inflight->inflight_prev = req;
+    }
     c->inflight = req;
     now = ++c->in_flight;
     c->queued++;
-
-    /* Each idle worker takes one request; start one for the rest. */
-    if (c->queued > c->nidle && c->nworkers < c->max_workers) {
-        rv = cl_thread_start(&c->workers[c->nworkers], worker_main, c,
-                             "claude-worker");
-        if (rv == 0) {
-            c->nworkers++;
-        } else {
-            cl_log(&c->log, CLAUDE_LOG_ERROR,
-                   "cannot start a worker thread (error %d)", rv);
-        }
-    }
+    staff_locked(c);
     if (c->nworkers == 0) {
         /* No worker at all: refuse rather than leave the CLI waiting. */
         c->work_head = c->work_tail = NULL;
@@ -982,7 +1193,6 @@ queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
         refuse_request(c, req);
         return;
     }
-    pthread_cond_signal(&c->work_cv);
     cl_unlock(&c->pool_mtx);
 
     peak = atomic_load(&c->st_peak);
@@ -1572,10 +1782,39 @@ claude_request_id(const claude_request *req)
     return req ? req->id : NULL;
 }
 
+/*
+ * The line is parsed the first time a callback asks, on its thread; a
+ * thread that loses the race to install its tree frees it and uses the
+ * winner's, as messages do.
+ */
 json_t *
 claude_request_json(const claude_request *req)
 {
-    return req ? req->request : NULL;
+    claude_request *r = (claude_request *)req;
+    json_t *root;
+    json_t *expected = NULL;
+
+    if (r == NULL) {
+        return NULL;
+    }
+    root = atomic_load(&r->root);
+    if (root == NULL) {
+        root = json_loadb(r->line, r->len, 0, NULL);
+        if (root == NULL) {
+            return NULL;
+        }
+        if (!atomic_compare_exchange_strong(&r->root, &expected, root)) {
+            json_decref(root);
+            root = expected;
+        }
+    }
+    return json_object_get(root, "request");
+}
+
+json_t *
+claude_request_input(const claude_request *req)
+{
+    return json_object_get(claude_request_json(req), "input");
 }
 
 int
@@ -1617,7 +1856,7 @@ stop_workers(claude_client *c)
     cl_lock(&c->pool_mtx);
     c->stopping = true;
     for (req = c->inflight; req != NULL; req = req->inflight_next) {
-        atomic_store(&req->cancelled, true);
+        (void)cancel_once(req);
     }
     for (req = c->work_head; req != NULL; req = next) {
         next = req->next;

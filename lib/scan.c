@@ -182,6 +182,7 @@ nested_level(cl_route *r, cl_slice key)
 
     if (cl_slice_eq(key, "request")) {
         r->request_subtype = none;
+        r->request = none;
         return LEVEL_REQUEST;
     }
     if (cl_slice_eq(key, "response")) {
@@ -250,6 +251,9 @@ scan(const char *line, size_t len, cl_route *out, bool stop_early)
                 break;
             }
             /* The request or response object was a top-level value. */
+            if (level == LEVEL_REQUEST) {
+                out->request.n = (size_t)(p - out->request.p);
+            }
             level = LEVEL_TOP;
             if (stop_early && route_known(out)) {
                 return 0;
@@ -279,6 +283,9 @@ scan(const char *line, size_t len, cl_route *out, bool stop_early)
 
         nested = level == LEVEL_TOP ? nested_level(out, key) : LEVEL_TOP;
         if (nested != LEVEL_TOP && *p == '{') {
+            if (nested == LEVEL_REQUEST) {
+                out->request.p = p;
+            }
             level = nested;
             expect = EXPECT_FIRST;
             p++;
@@ -300,6 +307,14 @@ scan(const char *line, size_t len, cl_route *out, bool stop_early)
 
     /* Nothing but white space may follow the object. */
     return skip_space(p, end) == end ? 0 : CLAUDE_EPROTO;
+}
+
+const char *
+cl_scan_value_end(const char *p, const char *end)
+{
+    cl_slice str;
+
+    return p < end ? value_end(p, end, &str) : NULL;
 }
 
 int

@@ -40,6 +40,7 @@ typedef struct cl_route {
     cl_slice subtype;             /* top-level "subtype" */
     cl_slice request_id;          /* top-level "request_id" */
     cl_slice request_subtype;     /* "request": {"subtype"} */
+    cl_slice request;             /* the "request" object, braces and all */
     cl_slice response_request_id; /* "response": {"request_id"} */
     cl_slice response_subtype;    /* "response": {"subtype"} */
 } cl_route;
@@ -68,6 +69,12 @@ int cl_scan_route(const char *line, size_t len, cl_route *out);
  * every field is reported wherever it sits.  Returns 0 or CLAUDE_EPROTO.
  */
 int cl_scan_route_whole(const char *line, size_t len, cl_route *out);
+
+/*
+ * The byte after the JSON value that starts at p, skipped as the scan
+ * skips values (see above), or NULL when it does not end before end.
+ */
+const char *cl_scan_value_end(const char *p, const char *end);
 
 /* Does the slice hold exactly the NUL-terminated string s? */
 int cl_slice_eq(cl_slice s, const char *lit);

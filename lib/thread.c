@@ -3,10 +3,37 @@
  */
 #define _GNU_SOURCE
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
 
 #include "util.h"
+
+/* Set on the library's own threads, which block every signal. */
+static _Thread_local bool own_thread;
+
+typedef struct start {
+    void *(*fn)(void *);
+    void *arg;
+} start;
+
+static void *
+thread_main(void *p)
+{
+    start s = *(start *)p;
+
+    free(p);
+    own_thread = true;
+    return s.fn(s.arg);
+}
+
+bool
+cl_thread_is_own(void)
+{
+    return own_thread;
+}
 
 int
 cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
@@ -14,13 +41,23 @@ cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
 {
     sigset_t all;
     sigset_t old;
+    start *s = malloc(sizeof(*s));
     int rv;
+
+    if (s == NULL) {
+        return ENOMEM;
+    }
+    s->fn = fn;
+    s->arg = arg;
 
     /* The thread inherits a full mask: it takes none of the host's signals. */
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    rv = pthread_create(thr, NULL, fn, arg);
+    rv = pthread_create(thr, NULL, thread_main, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rv != 0) {
+        free(s);
+    }
     if (rv == 0) {
         (void)pthread_setname_np(*thr, name);
     }

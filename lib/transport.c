@@ -5,10 +5,20 @@
  *
  * - One mutex, mtx, guards the state, every write to the child's stdin,
  *   end_input and the part of close that ends stdin.  Every check a
- *   write makes (open, not closed, input not ended, no earlier failure,
- *   child alive) happens inside it, and the line is written whole before
- *   it is released, so two lines never interleave and no write races a
- *   close.
+ *   write makes (open, not closed, input not ended, no earlier failure)
+ *   happens inside it, and what it writes goes out whole before it is
+ *   released, so two lines never interleave and no write races a close.
+ *   A child that has exited is found by the write's EPIPE rather than
+ *   asked about before every write.
+ * - Writers gather.  The writer that finds no other writing leads: it
+ *   takes mtx and writes its own line straight from the caller's
+ *   buffer.  Writers that come while it writes append their lines to a
+ *   gather buffer (out_mtx, a leaf below mtx), and the leader writes
+ *   them too, batch after batch, before it steps down; a writer that
+ *   must know its fate sleeps until its batch is settled.  Under load,
+ *   one writev(2) then carries many lines, and the child wakes once for
+ *   them.  Success is counted in bytes, so after a failure part way
+ *   through a batch, the lines that went out whole still succeed.
  * - stdin is non-blocking.  A writer facing a full pipe waits in poll(2)
  *   on the pipe and on wake_rd.  close() raises the closing flag and
  *   makes wake_rd readable before it takes mtx, so a writer stuck on a
@@ -21,14 +31,16 @@
  * - SIGPIPE is blocked in the writing thread for the length of a write
  *   and a SIGPIPE the write raised is consumed before the mask is
  *   restored: the host's process-wide signal state is never touched.
+ *   The library's own threads block every signal from birth, so their
+ *   writes skip the two mask changes.
  * - The stderr thread drains the child's stderr from open until close,
  *   so the child never blocks on it, keeps the last bytes in a ring and
  *   hands each line to the stderr callback.
  * - Descriptors that another thread may be polling (stdout, stderr, the
  *   wake pipes) are closed only by free, when no call can be running.
  *
- * Lock order: mtx or read_mtx (never both), then the leaves proc.mtx
- * and tail_mtx, under which no other lock is taken.  close_mtx is a
+ * Lock order: mtx or read_mtx (never both), then the leaves out_mtx,
+ * proc.mtx and tail_mtx, under which no other lock is taken.  close_mtx is a
  * leaf too: it only guards who runs close.  No user callback runs with
  * any of them held.
  */
@@ -67,6 +79,9 @@
  * ours, and a refusal leaves the default in place.
  */
 #define STDOUT_PIPE_SIZE (1024 * 1024)
+
+/* Writers wait once this much is gathered and not yet written. */
+#define WRITE_GATHER_MAX (1024 * 1024)
 
 /* How long an error report waits for the end of a dead child's stderr. */
 #define STDERR_SETTLE_MS 200
@@ -112,6 +127,25 @@ struct claude_transport {
     int stderr_fd;
 
     cl_process proc;
+
+    /*
+     * Lines gathered for the writer that holds mtx.  A writer that
+     * finds mtx taken adds its line here and the holder writes it with
+     * its own, so 64 threads answering at once cost a few writes, not
+     * 64.  Taken after mtx, never before it.
+     */
+    pthread_mutex_t out_mtx;
+    pthread_cond_t out_cv;        /* announces progress, or a leader leaving */
+    char *out_buf;                /* protected by out_mtx: not yet taken */
+    size_t out_len;               /* protected by out_mtx */
+    size_t out_cap;               /* protected by out_mtx */
+    bool leading;                 /* protected by out_mtx: a writer writes */
+    unsigned long long out_added; /* protected by out_mtx: bytes added */
+    unsigned long long out_done;  /* protected by out_mtx: settled */
+    unsigned long long out_ok;    /* protected by out_mtx: written */
+    claude_error out_err;         /* protected by out_mtx: why a batch failed */
+    char *spare_buf;  /* protected by mtx: the batch being written */
+    size_t spare_cap; /* protected by mtx */
 
     pthread_mutex_t read_mtx;
     cl_framer framer; /* protected by read_mtx */
@@ -287,6 +321,8 @@ claude_transport_new(claude_transport **out,
     t->log.level = opts->log_level;
 
     cl_mutex_init(&t->mtx);
+    cl_mutex_init(&t->out_mtx);
+    pthread_cond_init(&t->out_cv, NULL);
     cl_mutex_init(&t->read_mtx);
     cl_mutex_init(&t->tail_mtx);
     cl_cond_init(&t->stderr_done_cv);
@@ -640,16 +676,17 @@ check_writable_locked(claude_transport *t, claude_error *err, int *status,
     if (t->input_ended) {
         return cl_error_set(err, CLAUDE_EINPUTENDED, "input already ended");
     }
-    if (cl_process_exited(&t->proc, status)) {
-        *exited = true;
-        return child_exit_error(err, *status);
-    }
+    /* A child that has exited is found by the write's EPIPE, which
+     * saves a system call on every write. */
+    (void)status;
+    (void)exited;
     return 0;
 }
 
 typedef struct sigpipe_guard {
     sigset_t old;
     bool was_pending;
+    bool own; /* a library thread: every signal is blocked already */
 } sigpipe_guard;
 
 static void
@@ -658,6 +695,11 @@ sigpipe_block(sigpipe_guard *g)
     sigset_t set;
     sigset_t pending;
 
+    g->own = cl_thread_is_own();
+    if (g->own) {
+        g->was_pending = false;
+        return;
+    }
     sigemptyset(&set);
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, &g->old);
@@ -678,7 +720,9 @@ sigpipe_restore(sigpipe_guard *g, bool raised)
         while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR) {
         }
     }
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+    if (!g->own) {
+        pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+    }
 }
 
 /* Wait until stdin takes more or close begins.  Call with mtx held. */
@@ -701,29 +745,24 @@ wait_writable_locked(claude_transport *t)
 }
 
 /*
- * Write the line and its newline whole.  Call with t->mtx held.  Sets
- * *status and *exited as check_writable_locked does.
+ * Write the buffers whole.  Call with t->mtx held and SIGPIPE blocked;
+ * *raised tells that a write raised it.  Sets *status and *exited when
+ * the write finds the child gone.  *written grows by what went out,
+ * also when the write fails part way.
  */
 static int
-write_line_locked(claude_transport *t, const char *json, size_t len,
-                  claude_error *err, int *status, bool *exited)
+write_iov_locked(claude_transport *t, struct iovec *v, int cnt,
+                 claude_error *err, int *status, bool *exited, bool *raised,
+                 size_t *written)
 {
-    struct iovec iov[2];
-    struct iovec *v = iov;
-    int cnt = 2;
-    sigpipe_guard guard;
-    bool raised = false;
     ssize_t n;
     int rv = 0;
 
-    iov[0].iov_base = (void *)json;
-    iov[0].iov_len = len;
-    iov[1].iov_base = (void *)"\n";
-    iov[1].iov_len = 1;
-
-    sigpipe_block(&guard);
     while (cnt > 0) {
         n = writev(t->stdin_fd, v, cnt);
+        if (n > 0) {
+            *written += (size_t)n;
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -743,11 +782,13 @@ write_line_locked(claude_transport *t, const char *json, size_t len,
                 continue;
             }
             if (errno == EPIPE) {
-                raised = true;
-                rv = cl_error_set(err, CLAUDE_EPIPE,
-                                  "the child stopped reading its input");
-                t->write_error = rv;
+                *raised = true;
                 *exited = cl_process_exited(&t->proc, status);
+                rv = *exited ? child_exit_error(err, *status)
+                             : cl_error_set(err, CLAUDE_EPIPE,
+                                            "the child stopped reading its "
+                                            "input");
+                t->write_error = CLAUDE_EPIPE;
                 break;
             }
             rv = cl_error_sys(err, CLAUDE_EIO, errno,
@@ -767,7 +808,205 @@ write_line_locked(claude_transport *t, const char *json, size_t len,
             v->iov_len -= (size_t)n;
         }
     }
+    return rv;
+}
+
+/* Check, then write.  Call with t->mtx held and SIGPIPE blocked. */
+static int
+write_checked_locked(claude_transport *t, struct iovec *v, int cnt,
+                     claude_error *err, int *status, bool *exited, bool *raised,
+                     size_t *written)
+{
+    int rv = check_writable_locked(t, err, status, exited);
+
+    *written = 0;
+    if (rv == 0) {
+        rv = write_iov_locked(t, v, cnt, err, status, exited, raised, written);
+    }
+    atomic_fetch_add(&t->bytes_out, *written);
+    return rv;
+}
+
+/* Room for n more gathered bytes.  Call with out_mtx held. */
+static int
+out_reserve(claude_transport *t, size_t n)
+{
+    size_t cap = t->out_cap ? t->out_cap : 4096;
+    char *buf;
+
+    if (t->out_cap - t->out_len >= n) {
+        return 0;
+    }
+    if (n > SIZE_MAX / 4 - t->out_len) {
+        return CLAUDE_ENOMEM;
+    }
+    while (cap - t->out_len < n) {
+        cap *= 2;
+    }
+    buf = realloc(t->out_buf, cap);
+    if (buf == NULL) {
+        return CLAUDE_ENOMEM;
+    }
+    t->out_buf = buf;
+    t->out_cap = cap;
+    return 0;
+}
+
+/*
+ * As leader, with mtx held: write the gathered lines, batch after
+ * batch, until none are left, then step down in the same breath as the
+ * last look, so that a line added later finds no leader and leads.
+ */
+static void
+lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
+{
+    claude_error err;
+    struct iovec v;
+    unsigned long long end;
+    char *buf;
+    size_t cap;
+    size_t written;
+    size_t n;
+    int rv;
+
+    for (;;) {
+        cl_lock(&t->out_mtx);
+        n = t->out_len;
+        if (n == 0) {
+            t->leading = false;
+            pthread_cond_broadcast(&t->out_cv);
+            cl_unlock(&t->out_mtx);
+            break;
+        }
+        /* Take the batch: swap buffers, so adding goes on meanwhile. */
+        buf = t->out_buf;
+        cap = t->out_cap;
+        t->out_buf = t->spare_buf;
+        t->out_cap = t->spare_cap;
+        t->out_len = 0;
+        t->spare_buf = buf;
+        t->spare_cap = cap;
+        end = t->out_done + n;
+        pthread_cond_broadcast(&t->out_cv);
+        cl_unlock(&t->out_mtx);
+
+        v.iov_base = t->spare_buf;
+        v.iov_len = n;
+        rv = write_checked_locked(t, &v, 1, &err, status, exited, raised,
+                                  &written);
+
+        /*
+         * Lines that went out whole before a failure succeeded.  After
+         * a failure nothing later counts: out_ok stops growing.
+         */
+        cl_lock(&t->out_mtx);
+        if (t->out_ok == end - n) {
+            t->out_ok += written;
+        }
+        if (rv != 0) {
+            t->out_err = err;
+        }
+        t->out_done = end;
+        pthread_cond_broadcast(&t->out_cv);
+        cl_unlock(&t->out_mtx);
+
+        /* A long line's buffer is not kept for the short ones. */
+        if (t->spare_cap > WRITE_GATHER_MAX) {
+            free(t->spare_buf);
+            t->spare_buf = NULL;
+            t->spare_cap = 0;
+        }
+    }
+}
+
+/*
+ * Write a line.  The first writer to find no leader leads: it takes
+ * mtx, writes its own line from the caller's buffer and then whatever
+ * others gathered meanwhile.  Others copy their line into the gather
+ * buffer and, when wait is set, sleep until the leader has settled it;
+ * otherwise they return at once, and a failure is not theirs to see.
+ */
+static int
+write_line(claude_transport *t, const char *json, size_t len, bool wait,
+           claude_error *err)
+{
+    struct iovec iov[2];
+    sigpipe_guard guard;
+    unsigned long long start = cl_now_ns();
+    unsigned long long waited;
+    unsigned long long end;
+    size_t written;
+    int status = 0;
+    bool exited = false;
+    bool raised = false;
+    int rv;
+
+    cl_lock(&t->out_mtx);
+    /* A child that stops reading must not make us gather without end. */
+    while (t->leading && t->out_len > WRITE_GATHER_MAX &&
+           !atomic_load(&t->closing)) {
+        pthread_cond_wait(&t->out_cv, &t->out_mtx);
+    }
+    if (atomic_load(&t->closing)) {
+        cl_unlock(&t->out_mtx);
+        return cl_error_set(err, CLAUDE_ECLOSED, "transport closed");
+    }
+    if (t->leading) {
+        if (out_reserve(t, len + 1) != 0) {
+            cl_unlock(&t->out_mtx);
+            return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        }
+        memcpy(t->out_buf + t->out_len, json, len);
+        t->out_buf[t->out_len + len] = '\n';
+        t->out_len += len + 1;
+        t->out_added += len + 1;
+        end = t->out_added;
+        if (!wait) {
+            cl_unlock(&t->out_mtx);
+            return 0;
+        }
+        /* A leader steps down only once every batch it took is
+         * settled, and ours is in one of them. */
+        while (t->out_done < end) {
+            pthread_cond_wait(&t->out_cv, &t->out_mtx);
+        }
+        rv = 0;
+        if (end > t->out_ok) {
+            if (err != NULL) {
+                *err = t->out_err;
+            }
+            rv = t->out_err.code;
+        }
+        cl_unlock(&t->out_mtx);
+        waited = cl_now_ns() - start;
+        if (waited > atomic_load(&t->max_wait_ns)) {
+            atomic_store(&t->max_wait_ns, waited);
+        }
+        return rv;
+    }
+    t->leading = true;
+    cl_unlock(&t->out_mtx);
+
+    cl_lock(&t->mtx);
+    waited = cl_now_ns() - start;
+    if (waited > atomic_load(&t->max_wait_ns)) {
+        atomic_store(&t->max_wait_ns, waited);
+    }
+    iov[0].iov_base = (void *)json;
+    iov[0].iov_len = len;
+    iov[1].iov_base = (void *)"\n";
+    iov[1].iov_len = 1;
+    sigpipe_block(&guard);
+    rv = write_checked_locked(t, iov, 2, err, &status, &exited, &raised,
+                              &written);
+    lead_locked(t, &status, &exited, &raised);
     sigpipe_restore(&guard, raised);
+    cl_unlock(&t->mtx);
+
+    /* Waiting for the child's last stderr must not hold up writers. */
+    if (exited && rv != 0) {
+        describe_exit(t, err, status);
+    }
     return rv;
 }
 
@@ -775,12 +1014,6 @@ int
 claude_transport_write(claude_transport *t, const char *json, size_t len,
                        claude_error *err)
 {
-    int status = 0;
-    bool exited = false;
-    unsigned long long start;
-    unsigned long long waited;
-    int rv;
-
     if (t == NULL || json == NULL || len == 0) {
         return cl_error_set(err, CLAUDE_EINVAL, "no line to write");
     }
@@ -788,27 +1021,14 @@ claude_transport_write(claude_transport *t, const char *json, size_t len,
         return cl_error_set(err, CLAUDE_EINVAL,
                             "a line to write contains a newline");
     }
+    return write_line(t, json, len, true, err);
+}
 
-    start = cl_now_ns();
-    cl_lock(&t->mtx);
-    waited = cl_now_ns() - start;
-    if (waited > atomic_load(&t->max_wait_ns)) {
-        atomic_store(&t->max_wait_ns, waited);
-    }
-    rv = check_writable_locked(t, err, &status, &exited);
-    if (rv == 0) {
-        rv = write_line_locked(t, json, len, err, &status, &exited);
-    }
-    if (rv == 0) {
-        atomic_fetch_add(&t->bytes_out, len + 1);
-    }
-    cl_unlock(&t->mtx);
-
-    /* Waiting for the child's last stderr must not hold up writers. */
-    if (exited) {
-        describe_exit(t, err, status);
-    }
-    return rv;
+int
+cl_transport_send(claude_transport *t, const char *json, size_t len,
+                  claude_error *err)
+{
+    return write_line(t, json, len, false, err);
 }
 
 /* Call with t->mtx held. */
@@ -1102,6 +1322,9 @@ wake_all(claude_transport *t)
     do {
         n = write(t->wake_wr, "", 1);
     } while (n < 0 && errno == EINTR);
+    cl_lock(&t->out_mtx);
+    pthread_cond_broadcast(&t->out_cv);
+    cl_unlock(&t->out_mtx);
 }
 
 /* End the child: grace, SIGTERM, SIGKILL; then reap it. */
@@ -1241,6 +1464,10 @@ claude_transport_free(claude_transport *t)
     close_fd(&t->stop_wr);
     cl_framer_destroy(&t->framer);
     cl_process_destroy(&t->proc);
+    free(t->out_buf);
+    free(t->spare_buf);
+    pthread_cond_destroy(&t->out_cv);
+    pthread_mutex_destroy(&t->out_mtx);
     pthread_cond_destroy(&t->close_cv);
     pthread_mutex_destroy(&t->close_mtx);
     pthread_cond_destroy(&t->stderr_done_cv);

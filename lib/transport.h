@@ -25,4 +25,13 @@ bool cl_transport_on_own_thread(const claude_transport *t);
  */
 int cl_transport_end_input_within(claude_transport *t, int timeout_ms);
 
+/*
+ * claude_transport_write() for a line that nobody waits on (a reply to
+ * the CLI): when another thread is writing, the line is handed to it
+ * and the call returns 0 at once; a later failure is not reported.
+ * The line must hold no newline.
+ */
+int cl_transport_send(claude_transport *t, const char *json, size_t len,
+                      claude_error *err);
+
 #endif /* CL_TRANSPORT_H */

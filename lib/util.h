@@ -149,6 +149,9 @@ cl_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t deadline)
 int cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
                     const char *name);
 
+/* Is the calling thread one that cl_thread_start() started? */
+bool cl_thread_is_own(void);
+
 /* poll(2), restarted after EINTR with what is left of the timeout. */
 static inline int
 cl_poll(struct pollfd *fds, nfds_t n, int timeout_ms)

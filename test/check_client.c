@@ -329,12 +329,19 @@ permission(claude_request *req, const claude_permission *perm,
            claude_permission_result *res, void *user)
 {
     perm_state *s = user;
+    json_t *in;
     int i;
 
     atomic_fetch_add(&s->calls, 1);
     ck_assert_str_eq(claude_request_subtype(req), "can_use_tool");
     ck_assert_ptr_nonnull(perm->tool_name);
-    ck_assert_ptr_nonnull(perm->input);
+    /* The raw input and the parsed one say the same. */
+    ck_assert_ptr_nonnull(perm->input_json);
+    ck_assert_int_eq(perm->input_json[0], '{');
+    in = json_loadb(perm->input_json, perm->input_len, 0, NULL);
+    ck_assert_ptr_nonnull(in);
+    ck_assert(json_equal(in, claude_request_input(req)));
+    json_decref(in);
     if (perm->agent_id != NULL) {
         pthread_mutex_lock(&s->mtx);
         snprintf(s->agent_seen, sizeof(s->agent_seen), "%s", perm->agent_id);
@@ -367,6 +374,12 @@ permission(claude_request *req, const claude_permission *perm,
         atomic_store(&s->close_rv,
                      claude_client_close(atomic_load(&s->client)));
         res->allow = 1;
+        return 0;
+    case 6:
+        /* The strings come decoded from their JSON escapes. */
+        res->allow = strcmp(perm->tool_name, "Bash") == 0 &&
+                     perm->tool_use_id != NULL &&
+                     strcmp(perm->tool_use_id, "tu_3") == 0;
         return 0;
     case 4:
         res->allow = 1;
@@ -522,6 +535,95 @@ START_TEST(allow_can_change_the_input_and_permissions)
     json_decref(resp);
     claude_client_free(c);
     claude_options_free(o);
+}
+END_TEST
+
+/* The "response" of an await_report, as a new reference. */
+static json_t *
+await_response(claude_client *c)
+{
+    json_t *report = next_json(c, "await_report");
+    json_t *resp = json_incref(json_object_get(report, "response"));
+
+    json_decref(report);
+    ck_assert_ptr_nonnull(resp);
+    return resp;
+}
+
+START_TEST(a_permission_check_is_answered_from_its_raw_text)
+{
+    perm_state s = {0};
+    claude_options *o;
+    claude_client *c;
+    json_t *resp;
+    json_t *want;
+
+    s.mode = 6;
+    o = permission_options(
+        &s, "init", "send",
+        "{\"type\":\"control_request\",\"request_id\":\"r\\u0031\","
+        "\"request\":{\"subtype\":\"can_use_tool\",\"tool_name\":"
+        "\"B\\u0061sh\",\"input\":{\"x\":\"caf\\u00e9 \\\"q\\\"\","
+        "\"n\":[1,-2.5e3,true,null,{}]},\"tool_use_id\":\"tu_\\u0033\"}}",
+        "await-response", "r1", "wait-eof", NULL);
+    c = open_client(o);
+    resp = await_response(c);
+    ck_assert_str_eq(jstr(resp, "subtype", NULL), "success");
+    ck_assert_str_eq(jstr(resp, "request_id", NULL), "r1");
+    ck_assert_str_eq(jstr(resp, "response", "behavior"), "allow");
+    ck_assert_str_eq(jstr(resp, "response", "toolUseID"), "tu_3");
+    want = json_loads("{\"x\":\"caf\\u00e9 \\\"q\\\"\","
+                      "\"n\":[1,-2.5e3,true,null,{}]}",
+                      0, NULL);
+    ck_assert_ptr_nonnull(want);
+    ck_assert(
+        json_equal(want, json_object_get(json_object_get(resp, "response"),
+                                         "updatedInput")));
+    json_decref(want);
+    json_decref(resp);
+    claude_client_free(c);
+    claude_options_free(o);
+}
+END_TEST
+
+START_TEST(a_permission_check_with_broken_input_is_an_error_reply)
+{
+    static const char *const lines[] = {
+        /* Brackets that the scan counts right but that do not match. */
+        "{\"type\":\"control_request\",\"request_id\":\"b1\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
+        "\"a\":[1,}]}}",
+        /* An input that is not an object. */
+        "{\"type\":\"control_request\",\"request_id\":\"b1\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":[1]}}",
+        /* A raw control character inside a string. */
+        "{\"type\":\"control_request\",\"request_id\":\"b1\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
+        "\"a\":\"x\ty\"}}}",
+        /* No tool name. */
+        "{\"type\":\"control_request\",\"request_id\":\"b1\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"input\":{}}}",
+    };
+    perm_state s = {0};
+    claude_options *o;
+    claude_client *c;
+    json_t *resp;
+    size_t i;
+
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        o = permission_options(&s, "init", "send", lines[i], "await-response",
+                               "b1", "wait-eof", NULL);
+        c = open_client(o);
+        resp = await_response(c);
+        ck_assert_str_eq(jstr(resp, "subtype", NULL), "error");
+        ck_assert_str_eq(jstr(resp, "request_id", NULL), "b1");
+        ck_assert_str_eq(jstr(resp, "error", NULL),
+                         "can_use_tool without tool_name or input");
+        json_decref(resp);
+        claude_client_free(c);
+        claude_options_free(o);
+    }
+    ck_assert_int_eq(atomic_load(&s.calls), 0);
 }
 END_TEST
 
@@ -1227,6 +1329,10 @@ cl_client_tests(void)
          &unread_messages_stop_the_reader_at_the_limit, 30},
         {"client: a control reply behind unread messages still comes",
          &a_control_reply_behind_unread_messages_still_comes, 30},
+        {"client: a permission check is answered from its raw text",
+         &a_permission_check_is_answered_from_its_raw_text, 30},
+        {"client: a permission check with broken input is an error reply",
+         &a_permission_check_with_broken_input_is_an_error_reply, 30},
         {"client: open refuses options it cannot use, naming them",
          &open_refuses_options_it_cannot_use, 30},
         {"client: the CLI gets the flags the options ask for",

@@ -11,6 +11,7 @@ cl_register_suites(void)
     cl_process_tests();
     cl_transport_tests();
     cl_scan_tests();
+    cl_json_tests();
     cl_message_tests();
     cl_mcp_tests();
     cl_options_tests();

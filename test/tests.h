@@ -30,6 +30,7 @@ void cl_process_tests(void);
 void cl_transport_tests(void);
 void cl_options_tests(void);
 void cl_scan_tests(void);
+void cl_json_tests(void);
 void cl_message_tests(void);
 void cl_discover_tests(void);
 void cl_client_tests(void);

@@ -411,7 +411,8 @@ static answer
 ask(const claude_request *req, const claude_permission *perm, const char **why)
 {
     char *name = clean(perm->tool_name, strlen(perm->tool_name), 200, true);
-    char *input = compact(perm->input, INPUT_SHOW_MAX);
+    char *input =
+        clean(perm->input_json, perm->input_len, INPUT_SHOW_MAX, false);
     answer a = ANSWER_DENY;
     int fd = -1;
     int yes;
