@@ -1492,10 +1492,26 @@ send_user(claude_client *c, json_t *content, claude_error *err)
 int
 claude_client_send(claude_client *c, const char *text, claude_error *err)
 {
+    cl_out o;
+    int rv;
+
     if (c == NULL || text == NULL) {
         return cl_error_set(err, CLAUDE_EINVAL, "no client or no text");
     }
-    return send_user(c, json_string(text), err);
+    if (!cl_utf8_valid(text, strlen(text))) {
+        return cl_error_set(err, CLAUDE_EINVAL, "the text is not UTF-8");
+    }
+
+    /* Written as text: the common message needs no jansson tree. */
+    cl_out_init(&o);
+    cl_out_str(&o, "{\"type\":\"user\",\"session_id\":\"\",\"message\":{"
+                   "\"role\":\"user\",\"content\":");
+    cl_out_quoted(&o, text);
+    cl_out_str(&o, "},\"parent_tool_use_id\":null}");
+    rv = cl_out_failed(&o) ? cl_error_set(err, CLAUDE_ENOMEM, "out of memory")
+                           : claude_transport_write(c->tp, o.p, o.len, err);
+    cl_out_free(&o);
+    return rv;
 }
 
 int

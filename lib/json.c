@@ -85,6 +85,25 @@ utf8_end(const unsigned char *p, const unsigned char *end)
     return p + more + 1;
 }
 
+bool
+cl_utf8_valid(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    const unsigned char *e = u + n;
+
+    while (u < e) {
+        if (*u < 0x80) {
+            u++;
+            continue;
+        }
+        u = utf8_end(u, e);
+        if (u == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The byte after a string whose body starts at p, or NULL. */
 static const char *
 check_string(const char *p, const char *end)

@@ -26,6 +26,9 @@
  */
 bool cl_json_check(const char *p, size_t n);
 
+/* Is [p, p + n) valid UTF-8, as cl_json_check() wants it in strings? */
+bool cl_utf8_valid(const char *p, size_t n);
+
 /*
  * Read the members of the object [p, p + n) (which must start with '{'
  * after white space) and, for each of the n_keys keys, set values[i] to

@@ -10,15 +10,14 @@
  *   released, so two lines never interleave and no write races a close.
  *   A child that has exited is found by the write's EPIPE rather than
  *   asked about before every write.
- * - Writers gather.  The writer that finds no other writing leads: it
- *   takes mtx and writes its own line straight from the caller's
- *   buffer.  Writers that come while it writes append their lines to a
- *   gather buffer (out_mtx, a leaf below mtx), and the leader writes
- *   them too, batch after batch, before it steps down; a writer that
- *   must know its fate sleeps until its batch is settled.  Under load,
- *   one writev(2) then carries many lines, and the child wakes once for
- *   them.  Success is counted in bytes, so after a failure part way
- *   through a batch, the lines that went out whole still succeed.
+ * - Replies gather.  A writer that must know its fate takes mtx and
+ *   writes its line straight from the caller's buffer.  A reply to the
+ *   CLI need not: when another writer holds mtx or waits for it, the
+ *   reply is appended to a gather buffer (out_mtx, a leaf below mtx)
+ *   and the call returns, and the writer in mtx writes the gathered
+ *   lines, batch after batch, before it lets go.  Under load one
+ *   writev(2) then carries many replies, and the child wakes once for
+ *   them.
  * - stdin is non-blocking.  A writer facing a full pipe waits in poll(2)
  *   on the pipe and on wake_rd.  close() raises the closing flag and
  *   makes wake_rd readable before it takes mtx, so a writer stuck on a
@@ -853,21 +852,21 @@ out_reserve(claude_transport *t, size_t n)
 }
 
 /*
- * As leader, with mtx held: write the gathered lines, batch after
- * batch, until none are left, then step down in the same breath as the
- * last look, so that a line added later finds no leader and leads.
+ * With mtx held: write the handed-over lines, batch after batch, until
+ * none are left, then clear leading in the same breath as the last
+ * look, so that a line handed over later finds no leader and leads.
+ * Their failures are nobody's to report; they leave write_error set
+ * for the writers that come next.
  */
 static void
 lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
 {
     claude_error err;
     struct iovec v;
-    unsigned long long end;
     char *buf;
     size_t cap;
     size_t written;
     size_t n;
-    int rv;
 
     for (;;) {
         cl_lock(&t->out_mtx);
@@ -878,7 +877,7 @@ lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
             cl_unlock(&t->out_mtx);
             break;
         }
-        /* Take the batch: swap buffers, so adding goes on meanwhile. */
+        /* Take the batch: swap buffers, so handing over goes on. */
         buf = t->out_buf;
         cap = t->out_cap;
         t->out_buf = t->spare_buf;
@@ -886,29 +885,13 @@ lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
         t->out_len = 0;
         t->spare_buf = buf;
         t->spare_cap = cap;
-        end = t->out_done + n;
         pthread_cond_broadcast(&t->out_cv);
         cl_unlock(&t->out_mtx);
 
         v.iov_base = t->spare_buf;
         v.iov_len = n;
-        rv = write_checked_locked(t, &v, 1, &err, status, exited, raised,
-                                  &written);
-
-        /*
-         * Lines that went out whole before a failure succeeded.  After
-         * a failure nothing later counts: out_ok stops growing.
-         */
-        cl_lock(&t->out_mtx);
-        if (t->out_ok == end - n) {
-            t->out_ok += written;
-        }
-        if (rv != 0) {
-            t->out_err = err;
-        }
-        t->out_done = end;
-        pthread_cond_broadcast(&t->out_cv);
-        cl_unlock(&t->out_mtx);
+        (void)write_checked_locked(t, &v, 1, &err, status, exited, raised,
+                                   &written);
 
         /* A long line's buffer is not kept for the short ones. */
         if (t->spare_cap > WRITE_GATHER_MAX) {
@@ -920,11 +903,12 @@ lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
 }
 
 /*
- * Write a line.  The first writer to find no leader leads: it takes
- * mtx, writes its own line from the caller's buffer and then whatever
- * others gathered meanwhile.  Others copy their line into the gather
- * buffer and, when wait is set, sleep until the leader has settled it;
- * otherwise they return at once, and a failure is not theirs to see.
+ * Write a line.  leading is set while some writer holds mtx, or is
+ * about to take it, and will write the handed-over lines before it
+ * lets go.  A writer that must know its fate always takes mtx itself,
+ * as writers always did, and writes its own line straight from the
+ * caller's buffer; one that need not know it hands its line over when
+ * a leader is there, and otherwise leads.
  */
 static int
 write_line(claude_transport *t, const char *json, size_t len, bool wait,
@@ -934,7 +918,6 @@ write_line(claude_transport *t, const char *json, size_t len, bool wait,
     sigpipe_guard guard;
     unsigned long long start = cl_now_ns();
     unsigned long long waited;
-    unsigned long long end;
     size_t written;
     int status = 0;
     bool exited = false;
@@ -943,7 +926,7 @@ write_line(claude_transport *t, const char *json, size_t len, bool wait,
 
     cl_lock(&t->out_mtx);
     /* A child that stops reading must not make us gather without end. */
-    while (t->leading && t->out_len > WRITE_GATHER_MAX &&
+    while (!wait && t->leading && t->out_len > WRITE_GATHER_MAX &&
            !atomic_load(&t->closing)) {
         pthread_cond_wait(&t->out_cv, &t->out_mtx);
     }
@@ -951,7 +934,7 @@ write_line(claude_transport *t, const char *json, size_t len, bool wait,
         cl_unlock(&t->out_mtx);
         return cl_error_set(err, CLAUDE_ECLOSED, "transport closed");
     }
-    if (t->leading) {
+    if (!wait && t->leading) {
         if (out_reserve(t, len + 1) != 0) {
             cl_unlock(&t->out_mtx);
             return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
@@ -959,30 +942,8 @@ write_line(claude_transport *t, const char *json, size_t len, bool wait,
         memcpy(t->out_buf + t->out_len, json, len);
         t->out_buf[t->out_len + len] = '\n';
         t->out_len += len + 1;
-        t->out_added += len + 1;
-        end = t->out_added;
-        if (!wait) {
-            cl_unlock(&t->out_mtx);
-            return 0;
-        }
-        /* A leader steps down only once every batch it took is
-         * settled, and ours is in one of them. */
-        while (t->out_done < end) {
-            pthread_cond_wait(&t->out_cv, &t->out_mtx);
-        }
-        rv = 0;
-        if (end > t->out_ok) {
-            if (err != NULL) {
-                *err = t->out_err;
-            }
-            rv = t->out_err.code;
-        }
         cl_unlock(&t->out_mtx);
-        waited = cl_now_ns() - start;
-        if (waited > atomic_load(&t->max_wait_ns)) {
-            atomic_store(&t->max_wait_ns, waited);
-        }
-        return rv;
+        return 0;
     }
     t->leading = true;
     cl_unlock(&t->out_mtx);

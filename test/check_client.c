@@ -187,6 +187,9 @@ START_TEST(send_writes_a_user_message)
     ck_assert_int_eq(
         claude_client_send_content(c, "{\"not\":\"a list\"}", &err),
         CLAUDE_EINVAL);
+    /* Text that is not UTF-8 is refused before anything is written. */
+    ck_assert_int_eq(claude_client_send(c, "caf\xe9", &err), CLAUDE_EINVAL);
+    ck_assert_str_eq(err.message, "the text is not UTF-8");
     m = next_message(c);
     ck_assert_str_eq(claude_message_type(m), "ok");
     claude_message_free(m);

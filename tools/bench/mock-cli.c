@@ -350,7 +350,8 @@ frame_put(frame *f, unsigned long n)
     out.len += f->len;
 }
 
-/* An assistant message of about 1 KB with one text block. */
+/* An assistant message of 1024 bytes, newline included, with one text
+ * block. */
 static void
 assistant_frame(frame *f)
 {
@@ -369,15 +370,14 @@ assistant_frame(frame *f)
         "\"uuid\":\"0d2f7a3c-1b4e-4f6a-8c9d-0000########\"}\n",
         "I read the file and found the function that parses the "
         "configuration. It splits each line on the first \\\"=\\\", trims "
-        "the key and the value, and stores them in a hash table keyed by "
-        "section.\\n\\nTwo things look wrong:\\n\\n1. A value that "
-        "contains \\\"=\\\" loses everything after the second sign, "
-        "because the split is done with strtok.\\n2. Comments that start "
-        "after a value are kept as part of the value.\\n\\nI will fix "
+        "the key and the value, and stores them per section.\\n\\nTwo "
+        "things look wrong:\\n\\n1. A value that contains \\\"=\\\" loses "
+        "everything after the second sign, because the split is done "
+        "with strtok.\\n2. Comments that start after a value are kept as part "
+        "of the value.\\n\\nI will fix "
         "both by scanning for the first separator by hand and by "
-        "stripping a trailing comment only after white space. Then I "
-        "will add tests for values with \\\"=\\\", for "
-        "quoted values and for trailing comments.");
+        "stripping a trailing comment only after white space, and add "
+        "tests for both. Then I will rerun the suite.");
     frame_init(f, text);
 }
 
