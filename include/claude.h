@@ -568,6 +568,7 @@ typedef struct claude_stats {
     unsigned long long bytes_out;         /* written to its stdin */
     unsigned long long messages;          /* queued for the application */
     unsigned long long bad_lines;         /* invalid or over-long lines */
+    unsigned int in_flight;               /* CLI requests being handled */
 } claude_stats;
 
 CLAUDE_API int claude_client_stats(claude_client *c, claude_stats *out);

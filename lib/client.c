@@ -343,6 +343,16 @@ describe_result(const char *line, char *buf, size_t size)
     json_decref(root);
 }
 
+/* Cancel req unless it was answered; true if this call cancelled it. */
+static bool
+cancel_once(claude_request *req)
+{
+    int open = FATE_OPEN;
+
+    atomic_store(&req->cancelled, true);
+    return atomic_compare_exchange_strong(&req->fate, &open, FATE_CANCELLED);
+}
+
 /*
  * The reader stopped: record why, fail every waiter, and let receive
  * return the cause once the queue is empty.
@@ -350,6 +360,7 @@ describe_result(const char *line, char *buf, size_t size)
 static void
 session_ended(claude_client *c, int code, const claude_error *cause)
 {
+    claude_request *req;
     char last[160];
     int status;
     claude_error e = *cause;
@@ -392,6 +403,13 @@ session_ended(claude_client *c, int code, const claude_error *cause)
     cl_unlock(&c->q_mtx);
     pthread_cond_broadcast(&c->ctl_cv);
     cl_unlock(&c->ctl_mtx);
+
+    /* No answer can reach the CLI now: callbacks may stop early. */
+    cl_lock(&c->pool_mtx);
+    for (req = c->inflight; req != NULL; req = req->inflight_next) {
+        (void)cancel_once(req);
+    }
+    cl_unlock(&c->pool_mtx);
 }
 
 /*
@@ -626,16 +644,6 @@ inflight_remove_locked(claude_client *c, claude_request *req)
         req->inflight_next->inflight_prev = req->inflight_prev;
     }
     req->inflight_next = req->inflight_prev = NULL;
-}
-
-/* Cancel req unless it was answered; true if this call cancelled it. */
-static bool
-cancel_once(claude_request *req)
-{
-    int open = FATE_OPEN;
-
-    atomic_store(&req->cancelled, true);
-    return atomic_compare_exchange_strong(&req->fate, &open, FATE_CANCELLED);
 }
 
 static void
@@ -1205,6 +1213,23 @@ queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
  * The reader
  */
 
+/* Add m, of len bytes, to the batch, pushing a full batch. */
+static void
+batch_add(claude_client *c, batch *b, claude_message *m, size_t len)
+{
+    if (b->tail != NULL) {
+        *cl_message_link(b->tail) = m;
+    } else {
+        b->head = m;
+    }
+    b->tail = m;
+    b->bytes += len;
+    b->count++;
+    if (b->bytes >= BATCH_BYTES) {
+        queue_push(c, b);
+    }
+}
+
 static void
 queue_message(claude_client *c, batch *b, const char *line, size_t len,
               const cl_route *r)
@@ -1228,17 +1253,26 @@ queue_message(claude_client *c, batch *b, const char *line, size_t len,
                claude_strerror(rv));
         return;
     }
-    if (b->tail != NULL) {
-        *cl_message_link(b->tail) = m;
-    } else {
-        b->head = m;
+    batch_add(c, b, m, len);
+}
+
+/*
+ * A line too long to keep leaves a stand-in in the queue, so that
+ * claude_client_receive reports the loss in its place in the stream.
+ */
+static void
+queue_dropped(claude_client *c, batch *b, const claude_error *err)
+{
+    claude_message *m;
+    size_t head = strlen(err->line);
+
+    atomic_fetch_add(&c->st_bad_lines, 1);
+    if (cl_message_new_dropped(&m, err->line, head, err->line_len) != 0) {
+        cl_log(&c->log, CLAUDE_LOG_ERROR,
+               "out of memory noting a dropped line");
+        return;
     }
-    b->tail = m;
-    b->bytes += len;
-    b->count++;
-    if (b->bytes >= BATCH_BYTES) {
-        queue_push(c, b);
-    }
+    batch_add(c, b, m, head);
 }
 
 /*
@@ -1268,7 +1302,7 @@ reader_main(void *arg)
             continue;
         }
         if (rv == CLAUDE_ETOOLONG) {
-            atomic_fetch_add(&c->st_bad_lines, 1);
+            queue_dropped(c, &b, &err);
             continue;
         }
         if (rv != 0) {
@@ -1539,6 +1573,7 @@ claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
                       claude_error *err)
 {
     int64_t deadline = cl_deadline(timeout_ms);
+    claude_message *dropped = NULL;
     claude_message *m;
     int rv = 0;
 
@@ -1570,7 +1605,11 @@ claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
         if (c->q_head != NULL && c->q_waiters > 0) {
             pthread_cond_signal(&c->q_cv);
         }
-        *out = m;
+        if (cl_message_dropped(m) > 0) {
+            dropped = m;
+        } else {
+            *out = m;
+        }
     } else if (c->ended) {
         rv = c->end_code;
         if (err != NULL) {
@@ -1580,6 +1619,18 @@ claude_client_receive(claude_client *c, claude_message **out, int timeout_ms,
         rv = cl_error_set(err, CLAUDE_ETIMEDOUT, "no message in time");
     }
     cl_unlock(&c->q_mtx);
+    if (dropped != NULL) {
+        rv = cl_error_set(err, CLAUDE_ETOOLONG,
+                          "the CLI wrote a line of %zu bytes, longer than "
+                          "the maximum line size, and it was dropped",
+                          cl_message_dropped(dropped));
+        if (err != NULL) {
+            cl_strlcpy(err->line, claude_message_line(dropped, NULL),
+                       sizeof(err->line));
+            err->line_len = cl_message_dropped(dropped);
+        }
+        claude_message_free(dropped);
+    }
     return rv;
 }
 
@@ -1763,6 +1814,7 @@ int
 claude_client_stats(claude_client *c, claude_stats *out)
 {
     unsigned long long wait_ns = 0;
+    unsigned long long noise = 0;
 
     if (c == NULL || out == NULL) {
         return CLAUDE_EINVAL;
@@ -1777,8 +1829,12 @@ claude_client_stats(claude_client *c, claude_stats *out)
     out->bytes_in = atomic_load(&c->st_bytes_in);
     out->messages = atomic_load(&c->st_messages);
     out->bad_lines = atomic_load(&c->st_bad_lines);
-    cl_transport_counters(c->tp, &out->bytes_out, &wait_ns);
+    cl_transport_counters(c->tp, &out->bytes_out, &wait_ns, &noise);
     out->max_write_wait_us = wait_ns / 1000;
+    out->bad_lines += noise;
+    cl_lock(&c->pool_mtx);
+    out->in_flight = c->in_flight;
+    cl_unlock(&c->pool_mtx);
     return 0;
 }
 

@@ -42,6 +42,7 @@ struct claude_message {
     _Atomic(json_t *) json;
     atomic_bool json_invalid;   /* the line does not parse */
     _Atomic(const char *) text; /* joined text, or no_text, or NULL */
+    size_t dropped;             /* a dropped line's length, or 0 */
     char names[]; /* the decoded type and subtype, then the line */
 };
 
@@ -101,8 +102,42 @@ cl_message_new(claude_message **out, const char *line, size_t len,
     atomic_init(&m->json, NULL);
     atomic_init(&m->json_invalid, false);
     atomic_init(&m->text, NULL);
+    m->dropped = 0;
     *out = m;
     return 0;
+}
+
+int
+cl_message_new_dropped(claude_message **out, const char *head, size_t head_len,
+                       size_t line_len)
+{
+    claude_message *m;
+
+    *out = NULL;
+    m = malloc(sizeof(*m) + 1 + head_len + 1);
+    if (m == NULL) {
+        return CLAUDE_ENOMEM;
+    }
+    m->names[0] = '\0';
+    m->type = m->names;
+    m->subtype = NULL;
+    memcpy(m->names + 1, head, head_len);
+    m->names[1 + head_len] = '\0';
+    m->line = m->names + 1;
+    m->len = head_len;
+    m->next = NULL;
+    atomic_init(&m->json, NULL);
+    atomic_init(&m->json_invalid, true);
+    atomic_init(&m->text, NULL);
+    m->dropped = line_len > 0 ? line_len : 1;
+    *out = m;
+    return 0;
+}
+
+size_t
+cl_message_dropped(const claude_message *m)
+{
+    return m->dropped;
 }
 
 claude_message **

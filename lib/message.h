@@ -20,6 +20,17 @@
 int cl_message_new(claude_message **out, const char *line, size_t len,
                    const cl_route *route);
 
+/*
+ * A stand-in for a line too long to keep, holding its first head_len
+ * bytes: it takes the line's place in the queue, so that the
+ * application learns of the loss where the line would have been.
+ */
+int cl_message_new_dropped(claude_message **out, const char *head,
+                           size_t head_len, size_t line_len);
+
+/* The length of the line m stands in for, or 0 for a real message. */
+size_t cl_message_dropped(const claude_message *m);
+
 /* The message's link in the client's queue: NULL until the client sets
  * it.  Only the queue's owner reads or writes it, under its lock. */
 claude_message **cl_message_link(claude_message *m);

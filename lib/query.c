@@ -190,6 +190,9 @@ claude_query(const claude_options *opts, const char *prompt,
         rv = claude_client_receive(c, &m, wait_ms, &end);
         if (rv == CLAUDE_ETIMEDOUT) {
             rv = 0;
+        } else if (rv == CLAUDE_ETOOLONG) {
+            /* The transport logged the loss; the session goes on. */
+            rv = 0;
         } else if (rv != 0) {
             break;
         } else {

@@ -15,9 +15,10 @@
  *   CLI need not: when another writer holds mtx or waits for it, the
  *   reply is appended to a gather buffer (out_mtx, a leaf below mtx)
  *   and the call returns, and the writer in mtx writes the gathered
- *   lines, batch after batch, before it lets go.  Under load one
- *   writev(2) then carries many replies, and the child wakes once for
- *   them.
+ *   lines, batch after batch, before it lets go; one that takes mtx
+ *   writes the lines handed over before its own, so no line overtakes
+ *   one whose call returned first.  Under load one writev(2) then
+ *   carries many replies, and the child wakes once for them.
  * - stdin is non-blocking.  A writer facing a full pipe waits in poll(2)
  *   on the pipe and on wake_rd.  close() raises the closing flag and
  *   makes wake_rd readable before it takes mtx, so a writer stuck on a
@@ -113,6 +114,7 @@ struct claude_transport {
     /* Written under mtx, read anywhere. */
     atomic_ullong bytes_out;
     atomic_ullong max_wait_ns; /* the longest wait for mtx */
+    atomic_ullong noise;       /* output lines skipped as not JSON */
     atomic_bool closing;       /* set by close before it takes mtx */
 
     /* Made by new; readable once close begins; closed by free. */
@@ -853,13 +855,14 @@ out_reserve(claude_transport *t, size_t n)
 
 /*
  * With mtx held: write the handed-over lines, batch after batch, until
- * none are left, then clear leading in the same breath as the last
- * look, so that a line handed over later finds no leader and leads.
- * Their failures are nobody's to report; they leave write_error set
- * for the writers that come next.
+ * none are left.  To finish leading, clear leading in the same breath
+ * as the last look, so that a line handed over later finds no leader
+ * and leads.  Their failures are nobody's to report; they leave
+ * write_error set for the writers that come next.
  */
 static void
-lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
+lead_locked(claude_transport *t, bool finish, int *status, bool *exited,
+            bool *raised)
 {
     claude_error err;
     struct iovec v;
@@ -872,7 +875,9 @@ lead_locked(claude_transport *t, int *status, bool *exited, bool *raised)
         cl_lock(&t->out_mtx);
         n = t->out_len;
         if (n == 0) {
-            t->leading = false;
+            if (finish) {
+                t->leading = false;
+            }
             pthread_cond_broadcast(&t->out_cv);
             cl_unlock(&t->out_mtx);
             break;
@@ -958,9 +963,11 @@ write_line(claude_transport *t, const char *json, size_t len, bool wait,
     iov[1].iov_base = (void *)"\n";
     iov[1].iov_len = 1;
     sigpipe_block(&guard);
+    /* Lines handed over before this call began go out before it. */
+    lead_locked(t, false, &status, &exited, &raised);
     rv = write_checked_locked(t, iov, 2, err, &status, &exited, &raised,
                               &written);
-    lead_locked(t, &status, &exited, &raised);
+    lead_locked(t, true, &status, &exited, &raised);
     sigpipe_restore(&guard, raised);
     cl_unlock(&t->mtx);
 
@@ -1134,6 +1141,7 @@ read_line_locked(claude_transport *t, const char **line, size_t *len,
             *len = n;
             return 0;
         case CL_FRAME_NOISE:
+            atomic_fetch_add(&t->noise, 1);
             if (cl_log_format(&t->log, CLAUDE_LOG_INFO, msg, sizeof(msg),
                               "skipped a line of the child's output that "
                               "is not JSON: %.200s",
@@ -1228,11 +1236,13 @@ claude_transport_pid(claude_transport *t)
 
 void
 cl_transport_counters(claude_transport *t, unsigned long long *bytes_out,
-                      unsigned long long *max_wait_ns)
+                      unsigned long long *max_wait_ns,
+                      unsigned long long *noise)
 {
     /* No lock: a writer blocked on a full pipe may hold it for long. */
     *bytes_out = atomic_load(&t->bytes_out);
     *max_wait_ns = atomic_load(&t->max_wait_ns);
+    *noise = atomic_load(&t->noise);
 }
 
 bool

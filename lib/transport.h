@@ -10,11 +10,13 @@
 #include "claude.h"
 
 /*
- * Bytes written to the child's stdin, and the longest time a writer
- * waited for the transport mutex, in nanoseconds.
+ * Bytes written to the child's stdin, the longest time a writer waited
+ * for the transport mutex, in nanoseconds, and the lines of the child's
+ * output skipped because they do not begin as JSON.
  */
 void cl_transport_counters(claude_transport *t, unsigned long long *bytes_out,
-                           unsigned long long *max_wait_ns);
+                           unsigned long long *max_wait_ns,
+                           unsigned long long *noise);
 
 /* Is the calling thread the transport's own (its stderr thread)? */
 bool cl_transport_on_own_thread(const claude_transport *t);

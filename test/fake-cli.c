@@ -54,6 +54,14 @@
  *                       mcp_burst_report of the answers
  *   no-response ID MS   wait MS for an answer to our request ID, and
  *                       send a no_response_report saying if one came
+ *   requests N          send N can_use_tool requests "req_0".. and go
+ *                       on without reading the answers
+ *   cancel-race N       send N can_use_tool requests, each followed at
+ *                       once by its control_cancel_request, then a
+ *                       race_sent message; read until a user message
+ *                       comes, then send a race_report
+ *                       of how many were answered, twice, or unknown
+ *   messages N BYTES    write N messages of type "filler", BYTES long
  *   answer-raw SUBTYPE JSON
  *                       answer the next SUBTYPE request with JSON as
  *                       its "response" object, request_id filled in
@@ -636,6 +644,97 @@ burst(int n)
     free(seen);
 }
 
+/* Send n permission requests and leave their answers unread. */
+static void
+requests(int n)
+{
+    char id[32];
+    int i;
+
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "req_%d", i);
+        send_json(json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:i},s:s}}", "type",
+                            "control_request", "request_id", id, "request",
+                            "subtype", "can_use_tool", "tool_name", "Bash",
+                            "input", "n", i, "tool_use_id", id));
+    }
+}
+
+/*
+ * Send n permission requests, each cancelled as soon as it is sent, so
+ * that every cancel races its answer; count the answers that come
+ * before the next user message.  Each request may be answered once or,
+ * cancelled in time, never.
+ */
+static void
+cancel_race(int n)
+{
+    json_t *resp;
+    char id[32];
+    char *seen = calloc((size_t)n, 1);
+    int answered = 0, twice = 0, unknown = 0;
+    const char *rid;
+    int i;
+
+    if (seen == NULL) {
+        die("out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        snprintf(id, sizeof(id), "race_%d", i);
+        send_json(json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:i},s:s}}", "type",
+                            "control_request", "request_id", id, "request",
+                            "subtype", "can_use_tool", "tool_name", "Bash",
+                            "input", "n", i, "tool_use_id", id));
+        send_json(json_pack("{s:s,s:s}", "type", "control_cancel_request",
+                            "request_id", id));
+    }
+    send_json(json_pack("{s:s}", "type", "race_sent"));
+    while ((resp = read_frame(-1)) != NULL && !is_type(resp, "user")) {
+        rid = response_id(resp);
+        if (!is_type(resp, "control_response") || rid == NULL ||
+            sscanf(rid, "race_%d", &i) != 1 || i < 0 || i >= n) {
+            unknown++;
+        } else if (seen[i]) {
+            twice++;
+        } else {
+            seen[i] = 1;
+            answered++;
+        }
+        json_decref(resp);
+    }
+    if (resp == NULL) {
+        die("input ended before the user message");
+    }
+    json_decref(resp);
+    send_json(json_pack("{s:s,s:i,s:i,s:i}", "type", "race_report", "answered",
+                        answered, "twice", twice, "unknown", unknown));
+    free(seen);
+}
+
+/* Write n messages of type "filler", each size bytes long. */
+static void
+messages(long n, size_t size)
+{
+    static const char head[] = "{\"type\":\"filler\",\"pad\":\"";
+    char *line;
+    long i;
+
+    if (size < sizeof(head) + 2) {
+        die("messages are too small");
+    }
+    line = malloc(size);
+    if (line == NULL) {
+        die("out of memory");
+    }
+    memcpy(line, head, sizeof(head) - 1);
+    memset(line + sizeof(head) - 1, 'f', size - (sizeof(head) - 1) - 2);
+    memcpy(line + size - 2, "\"}", 2);
+    for (i = 0; i < n; i++) {
+        send_line(line, size);
+    }
+    free(line);
+}
+
 /*
  * Ask permission, cancel after delay_ms, and report whether an answer
  * came within the second after.
@@ -874,6 +973,15 @@ main(int argc, char **argv)
         } else if (strcmp(a, "burst") == 0) {
             burst(atoi(v));
             i++;
+        } else if (strcmp(a, "requests") == 0) {
+            requests(atoi(v));
+            i++;
+        } else if (strcmp(a, "cancel-race") == 0) {
+            cancel_race(atoi(v));
+            i++;
+        } else if (strcmp(a, "messages") == 0 && i + 2 < argc) {
+            messages(atol(v), (size_t)atol(argv[i + 2]));
+            i += 2;
         } else if (strcmp(a, "cancel-test") == 0) {
             cancel_test(atoi(v));
             i++;

@@ -17,6 +17,7 @@ cl_register_suites(void)
     cl_options_tests();
     cl_discover_tests();
     cl_client_tests();
+    cl_fault_tests();
     cl_query_tests();
     cl_mcp_session_tests();
     cl_real_cli_tests();

@@ -34,6 +34,7 @@ void cl_json_tests(void);
 void cl_message_tests(void);
 void cl_discover_tests(void);
 void cl_client_tests(void);
+void cl_fault_tests(void);
 void cl_query_tests(void);
 void cl_real_cli_tests(void);
 void cl_mcp_tests(void);

@@ -1301,6 +1301,10 @@ run(const config *cfg, claude_client *c)
 
     for (;;) {
         rv = claude_client_receive(c, &m, wait_ms, &err);
+        if (rv == CLAUDE_ETOOLONG) {
+            fprintf(stderr, PROGRAM ": %s\n", err.message);
+            continue;
+        }
         if (rv != 0 && rv != CLAUDE_ETIMEDOUT) {
             break;
         }
