@@ -156,7 +156,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) examples check-header check-exports check-docs check-style \
-	  check-install
+	  check-install check-examples
 
 check-unit: $(TEST_BIN) $(FAKE_CLI)
 	FAKE_CLI=$(abspath $(FAKE_CLI)) TEST_DATA=$(abspath test/data) $(TEST_BIN)
@@ -287,3 +287,6 @@ bench: deps
 
 # libFuzzer harnesses: make fuzz, each for FUZZ_SECONDS (default 60).
 include test/fuzz/fuzz.mk
+
+# The example programs and check-examples.
+include tools/examples/examples.mk
