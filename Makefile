@@ -199,8 +199,8 @@ check-docs: $(SHARED) $(STATIC)
 check-style:
 	sh tools/check-style.sh
 
-check-install: all
-	MAKE=$(MAKE) sh tools/check-install.sh
+check-install: all $(FAKE_CLI)
+	MAKE=$(MAKE) FAKE_CLI=$(abspath $(FAKE_CLI)) sh tools/check-install.sh
 
 # A report aborts the test that caused it, so the test fails.
 check-tsan: deps
