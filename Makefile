@@ -156,7 +156,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) examples check-header check-exports check-docs check-style \
-	  check-install
+	  check-install check-examples
 
 check-unit: $(TEST_BIN) $(FAKE_CLI)
 	FAKE_CLI=$(abspath $(FAKE_CLI)) TEST_DATA=$(abspath test/data) $(TEST_BIN)
@@ -199,8 +199,8 @@ check-docs: $(SHARED) $(STATIC)
 check-style:
 	sh tools/check-style.sh
 
-check-install: all
-	MAKE=$(MAKE) sh tools/check-install.sh
+check-install: all $(FAKE_CLI)
+	MAKE=$(MAKE) FAKE_CLI=$(abspath $(FAKE_CLI)) sh tools/check-install.sh
 
 # A report aborts the test that caused it, so the test fails.
 check-tsan: deps
@@ -287,3 +287,6 @@ bench: deps
 
 # libFuzzer harnesses: make fuzz, each for FUZZ_SECONDS (default 60).
 include test/fuzz/fuzz.mk
+
+# The example programs and check-examples.
+include tools/examples/examples.mk

@@ -39,6 +39,9 @@
  *   ask JSON            send a control request with JSON as its
  *                       "request", send back {"type":"ask_report",
  *                       "response":...} with the answer
+ *   ask-check JSON WANT send a control request like ask; exit 3
+ *                       unless the answer is a success whose response
+ *                       holds every member of the object WANT
  *   await-response ID   wait for the answer to our request ID and
  *                       send it back as an await_report
  *   burst N             send N can_use_tool requests at once, take the
@@ -587,6 +590,54 @@ ask(const char *request_json)
 }
 
 /*
+ * Send a control request and check its answer: a success whose
+ * response holds each member of want_json, equal to it.  The program
+ * that answered learns of a wrong answer by the exit status 3.
+ */
+static void
+ask_check(const char *request_json, const char *want_json)
+{
+    json_t *request = json_loads(request_json, 0, NULL);
+    json_t *want = json_loads(want_json, 0, NULL);
+    json_t *resp;
+    json_t *got;
+    json_t *value;
+    const char *key;
+    const char *sub;
+    char id[32];
+
+    if (request == NULL || !json_is_object(want)) {
+        die("ask-check needs a JSON request and a JSON object");
+    }
+    snprintf(id, sizeof(id), "ask_%d", next_ask++);
+    send_json(json_pack("{s:s,s:s,s:o}", "type", "control_request",
+                        "request_id", id, "request", request));
+    resp = await_response(id, -1);
+    if (resp == NULL) {
+        die("no answer to an ask-check");
+    }
+    got = json_object_get(resp, "response");
+    sub = json_string_value(json_object_get(got, "subtype"));
+    if (sub == NULL || strcmp(sub, "success") != 0) {
+        fprintf(stderr, "fake-cli: ask-check: not a success\n");
+        exit(3);
+    }
+    got = json_object_get(got, "response");
+    json_object_foreach(want, key, value)
+    {
+        if (!json_equal(json_object_get(got, key), value)) {
+            char *text = json_dumps(got, JSON_COMPACT);
+
+            fprintf(stderr, "fake-cli: ask-check: %s differs in %s\n",
+                    text ? text : "(null)", key);
+            exit(3);
+        }
+    }
+    json_decref(want);
+    json_decref(resp);
+}
+
+/*
  * Send n permission requests at once, then take the answers in any
  * order; report how many came, how many twice, and how long it took.
  */
@@ -970,6 +1021,9 @@ main(int argc, char **argv)
         } else if (strcmp(a, "ask") == 0) {
             ask(v);
             i++;
+        } else if (strcmp(a, "ask-check") == 0 && i + 2 < argc) {
+            ask_check(v, argv[i + 2]);
+            i += 2;
         } else if (strcmp(a, "burst") == 0) {
             burst(atoi(v));
             i++;
