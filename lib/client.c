@@ -198,7 +198,7 @@ seed_jansson(void)
 static int
 write_json(claude_client *c, json_t *j, claude_error *err)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
+    char *text = cl_json_dumps(j);
     int rv;
 
     if (text == NULL) {
@@ -447,13 +447,17 @@ static int
 parse_reply(const char *line, json_t **out, claude_error *err)
 {
     json_error_t jerr;
-    json_t *root = json_loads(line, 0, &jerr);
+    bool nomem;
+    json_t *root = cl_json_load(line, strlen(line), 0, &jerr, &nomem);
     json_t *resp;
     json_t *payload;
     const char *sub;
     const char *text;
     int rv = 0;
 
+    if (root == NULL && nomem) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
     if (root == NULL) {
         return cl_error_set(err, CLAUDE_EPROTO, "invalid reply: %s", jerr.text);
     }
@@ -469,6 +473,9 @@ parse_reply(const char *line, json_t **out, claude_error *err)
     } else if (out != NULL) {
         payload = json_object_get(resp, "response");
         *out = payload != NULL ? json_incref(payload) : json_object();
+        if (*out == NULL) {
+            rv = cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        }
     }
     json_decref(root);
     return rv;
@@ -611,6 +618,32 @@ request_free(claude_request *req)
     json_decref(atomic_load(&req->root));
     free(req->error_text);
     free(req);
+}
+
+/*
+ * The line is parsed the first time a callback asks, on its thread; a
+ * thread that loses the race to install its tree frees it and uses the
+ * winner's, as messages do.  A NULL answer with *nomem set means that
+ * memory ran out, and a later call tries again.
+ */
+static json_t *
+request_object(claude_request *r, bool *nomem)
+{
+    json_t *root = atomic_load(&r->root);
+    json_t *expected = NULL;
+
+    *nomem = false;
+    if (root == NULL) {
+        root = cl_json_load(r->line, r->len, 0, NULL, nomem);
+        if (root == NULL) {
+            return NULL;
+        }
+        if (!atomic_compare_exchange_strong(&r->root, &expected, root)) {
+            json_decref(root);
+            root = expected;
+        }
+    }
+    return json_object_get(root, "request");
 }
 
 /* Call with pool_mtx held. */
@@ -909,7 +942,8 @@ out:
 static void
 handle_hook_callback(claude_client *c, claude_request *req)
 {
-    json_t *request = claude_request_json(req);
+    bool nomem;
+    json_t *request = request_object(req, &nomem);
     const char *id = opt_string(request, "callback_id");
     char text[160];
     json_t *output = NULL;
@@ -919,6 +953,10 @@ handle_hook_callback(claude_client *c, claude_request *req)
     int rv;
 
     atomic_fetch_add(&c->st_hook_callback, 1);
+    if (nomem) {
+        reply_error(c, req, "out of memory", NULL);
+        return;
+    }
     if (id != NULL && strncmp(id, "hook_", 5) == 0 && id[5] != '\0') {
         errno = 0;
         index = strtoul(id + 5, &end, 10);
@@ -953,7 +991,8 @@ handle_hook_callback(claude_client *c, claude_request *req)
 static void
 handle_mcp_message(claude_client *c, claude_request *req)
 {
-    json_t *request = claude_request_json(req);
+    bool nomem;
+    json_t *request = request_object(req, &nomem);
     const char *name = opt_string(request, "server_name");
     json_t *message = json_object_get(request, "message");
     claude_mcp_server *server = NULL;
@@ -962,6 +1001,10 @@ handle_mcp_message(claude_client *c, claude_request *req)
     size_t i;
 
     atomic_fetch_add(&c->st_mcp_message, 1);
+    if (nomem) {
+        reply_error(c, req, "out of memory", NULL);
+        return;
+    }
     if (name == NULL || !json_is_object(message)) {
         reply_error(c, req, "mcp_message without server_name or message", NULL);
         return;
@@ -1520,11 +1563,16 @@ claude_client_send_content(claude_client *c, const char *content_json,
 {
     json_error_t jerr;
     json_t *content;
+    bool nomem;
 
     if (c == NULL || content_json == NULL) {
         return cl_error_set(err, CLAUDE_EINVAL, "no client or no content");
     }
-    content = json_loads(content_json, 0, &jerr);
+    content =
+        cl_json_load(content_json, strlen(content_json), 0, &jerr, &nomem);
+    if (nomem) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
     if (!json_is_array(content)) {
         json_decref(content);
         return cl_error_set(err, CLAUDE_EINVAL,
@@ -1736,12 +1784,16 @@ claude_client_control(claude_client *c, const char *subtype,
 {
     json_error_t jerr;
     json_t *req;
+    bool nomem;
 
     if (c == NULL || subtype == NULL || subtype[0] == '\0') {
         return cl_error_set(err, CLAUDE_EINVAL, "no client or no subtype");
     }
     if (fields_json != NULL) {
-        req = json_loads(fields_json, 0, &jerr);
+        req = cl_json_load(fields_json, strlen(fields_json), 0, &jerr, &nomem);
+        if (nomem) {
+            return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        }
         if (!json_is_object(req)) {
             json_decref(req);
             return cl_error_set(err, CLAUDE_EINVAL,
@@ -1799,32 +1851,17 @@ claude_request_id(const claude_request *req)
 }
 
 /*
- * The line is parsed the first time a callback asks, on its thread; a
- * thread that loses the race to install its tree frees it and uses the
- * winner's, as messages do.
+ * The line is parsed the first time a callback asks, on its thread.
  */
 json_t *
 claude_request_json(const claude_request *req)
 {
-    claude_request *r = (claude_request *)req;
-    json_t *root;
-    json_t *expected = NULL;
+    bool nomem;
 
-    if (r == NULL) {
+    if (req == NULL) {
         return NULL;
     }
-    root = atomic_load(&r->root);
-    if (root == NULL) {
-        root = json_loadb(r->line, r->len, 0, NULL);
-        if (root == NULL) {
-            return NULL;
-        }
-        if (!atomic_compare_exchange_strong(&r->root, &expected, root)) {
-            json_decref(root);
-            root = expected;
-        }
-    }
-    return json_object_get(root, "request");
+    return request_object((claude_request *)req, &nomem);
 }
 
 json_t *

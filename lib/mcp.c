@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "json.h"
 #include "mcp.h"
 #include "schema.h"
 #include "util.h"
@@ -326,6 +327,7 @@ parse_schema(const char *text, json_t **out)
     json_t *schema;
     json_t *type;
     json_error_t jerr;
+    bool nomem;
 
     *out = NULL;
     if (text == NULL) {
@@ -336,7 +338,11 @@ parse_schema(const char *text, json_t **out)
         *out = schema;
         return 0;
     }
-    schema = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    schema =
+        cl_json_load(text, strlen(text), JSON_REJECT_DUPLICATES, &jerr, &nomem);
+    if (nomem) {
+        return CLAUDE_ENOMEM;
+    }
     if (!json_is_object(schema)) {
         json_decref(schema);
         return CLAUDE_EINVAL;
