@@ -852,6 +852,15 @@ cl_mcp_handle(claude_mcp_server *s, cl_mcp_session *ms, json_t *message,
     return rpc_error(id, RPC_METHOD_NOT_FOUND, "Method '%s' not found", m);
 }
 
+bool
+cl_mcp_is_request(const json_t *message)
+{
+    json_t *id = json_object_get(message, "id");
+
+    return json_object_get(message, "method") != NULL && id != NULL &&
+           !json_is_null(id);
+}
+
 /*
  * Calls, as handlers see them.
  */
