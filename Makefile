@@ -287,3 +287,6 @@ bench: deps
 
 # libFuzzer harnesses: make fuzz, each for FUZZ_SECONDS (default 60).
 include test/fuzz/fuzz.mk
+
+# The allocation-failure test build: make check-alloc.
+include test/alloc/alloc.mk
