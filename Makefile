@@ -290,3 +290,6 @@ include test/fuzz/fuzz.mk
 
 # The example programs and check-examples.
 include tools/examples/examples.mk
+
+# The allocation-failure test build: make check-alloc.
+include test/alloc/alloc.mk

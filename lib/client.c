@@ -32,6 +32,11 @@
  * - When the reader stops (end of output, a read error or close), the
  *   session is dead: every pending and later control request fails with
  *   the cause, and receive returns the queued messages, then the cause.
+ * - Memory that runs out where no caller can be told (a line the reader
+ *   cannot keep, an answer to the CLI that cannot be written) ends the
+ *   session the same way, with CLAUDE_ENOMEM as the cause, rather than
+ *   lose the line or leave the CLI waiting for ever.  The first cause
+ *   recorded is the one every caller sees.
  *
  * Locks: q_mtx guards the message queue and the cause of death; ctl_mtx
  * the pending control requests, and is taken before q_mtx when both are
@@ -195,10 +200,12 @@ seed_jansson(void)
  * Lines out
  */
 
+static int session_cause(claude_client *c, int rv, claude_error *err);
+
 static int
 write_json(claude_client *c, json_t *j, claude_error *err)
 {
-    char *text = json_dumps(j, JSON_COMPACT);
+    char *text = cl_json_dumps(j);
     int rv;
 
     if (text == NULL) {
@@ -206,7 +213,7 @@ write_json(claude_client *c, json_t *j, claude_error *err)
     }
     rv = claude_transport_write(c->tp, text, strlen(text), err);
     free(text);
-    return rv;
+    return session_cause(c, rv, err);
 }
 
 /*
@@ -275,10 +282,23 @@ typedef struct batch {
 static void
 queue_push(claude_client *c, batch *b)
 {
+    claude_message *m;
+
     if (b->head == NULL) {
         return;
     }
     cl_lock(&c->q_mtx);
+    if (c->ended) {
+        /* The session failed while these were read: they come after
+         * its end, which receive has already reported. */
+        cl_unlock(&c->q_mtx);
+        while ((m = b->head) != NULL) {
+            b->head = *cl_message_link(m);
+            claude_message_free(m);
+        }
+        memset(b, 0, sizeof(*b));
+        return;
+    }
     if (c->q_tail != NULL) {
         *cl_message_link(c->q_tail) = b->head;
     } else {
@@ -394,9 +414,11 @@ session_ended(claude_client *c, int code, const claude_error *cause)
 
     cl_lock(&c->ctl_mtx);
     cl_lock(&c->q_mtx);
-    c->ended = true;
-    c->end_code = code;
-    c->end_err = e;
+    if (!c->ended) {
+        c->ended = true;
+        c->end_code = code;
+        c->end_err = e;
+    }
     notify_locked(c, true);
     pthread_cond_broadcast(&c->q_cv);
     pthread_cond_broadcast(&c->end_cv);
@@ -410,6 +432,23 @@ session_ended(claude_client *c, int code, const claude_error *cause)
         (void)cancel_once(req);
     }
     cl_unlock(&c->pool_mtx);
+}
+
+/*
+ * Memory ran out on the reader or a worker, where no caller can be
+ * told: end the session with CLAUDE_ENOMEM, and stop the transport so
+ * that the reader stops at once; close still reaps the child.
+ */
+static void
+session_failed(claude_client *c, const char *what)
+{
+    claude_error e;
+
+    cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: %s; the session ends",
+           what);
+    cl_error_set(&e, CLAUDE_ENOMEM, "out of memory: %s", what);
+    session_ended(c, CLAUDE_ENOMEM, &e);
+    cl_transport_abort(c->tp);
 }
 
 /*
@@ -465,13 +504,17 @@ static int
 parse_reply(const char *line, json_t **out, claude_error *err)
 {
     json_error_t jerr;
-    json_t *root = json_loads(line, 0, &jerr);
+    bool nomem;
+    json_t *root = cl_json_load(line, strlen(line), 0, &jerr, &nomem);
     json_t *resp;
     json_t *payload;
     const char *sub;
     const char *text;
     int rv = 0;
 
+    if (root == NULL && nomem) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
     if (root == NULL) {
         return cl_error_set(err, CLAUDE_EPROTO, "invalid reply: %s", jerr.text);
     }
@@ -487,6 +530,9 @@ parse_reply(const char *line, json_t **out, claude_error *err)
     } else if (out != NULL) {
         payload = json_object_get(resp, "response");
         *out = payload != NULL ? json_incref(payload) : json_object();
+        if (*out == NULL) {
+            rv = cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        }
     }
     json_decref(root);
     return rv;
@@ -516,6 +562,27 @@ is_ended(claude_client *c)
     ended = c->ended;
     cl_unlock(&c->q_mtx);
     return ended;
+}
+
+/*
+ * A write the transport refused as closed, after session_failed()
+ * stopped it: the session's cause, CLAUDE_ENOMEM, says why.
+ */
+static int
+session_cause(claude_client *c, int rv, claude_error *err)
+{
+    if (rv != CLAUDE_ECLOSED) {
+        return rv;
+    }
+    cl_lock(&c->q_mtx);
+    if (c->ended && c->end_code == CLAUDE_ENOMEM) {
+        rv = c->end_code;
+        if (err != NULL) {
+            *err = c->end_err;
+        }
+    }
+    cl_unlock(&c->q_mtx);
+    return rv;
 }
 
 /*
@@ -631,6 +698,32 @@ request_free(claude_request *req)
     free(req);
 }
 
+/*
+ * The line is parsed the first time a callback asks, on its thread; a
+ * thread that loses the race to install its tree frees it and uses the
+ * winner's, as messages do.  A NULL answer with *nomem set means that
+ * memory ran out, and a later call tries again.
+ */
+static json_t *
+request_object(claude_request *r, bool *nomem)
+{
+    json_t *root = atomic_load(&r->root);
+    json_t *expected = NULL;
+
+    *nomem = false;
+    if (root == NULL) {
+        root = cl_json_load(r->line, r->len, 0, NULL, nomem);
+        if (root == NULL) {
+            return NULL;
+        }
+        if (!atomic_compare_exchange_strong(&r->root, &expected, root)) {
+            json_decref(root);
+            root = expected;
+        }
+    }
+    return json_object_get(root, "request");
+}
+
 /* Call with pool_mtx held. */
 static void
 inflight_remove_locked(claude_client *c, claude_request *req)
@@ -695,19 +788,35 @@ frame_begin(cl_out *o, const claude_request *req, const char *subtype)
     cl_out_quoted(o, req->id);
 }
 
+/*
+ * Write a reply.  One that could not be built for lack of memory goes
+ * as a short error reply instead, which fits in the buffer's own
+ * storage; when not even that can be written, the CLI would wait for
+ * ever, so the session ends.
+ */
 static void
 send_frame(claude_client *c, claude_request *req, cl_out *o)
 {
     claude_error err;
+    cl_out brief;
     int rv;
 
     if (cl_out_failed(o)) {
-        cl_log(&c->log, CLAUDE_LOG_ERROR, "out of memory: no reply to %s",
-               req->id);
-        return;
+        cl_log(&c->log, CLAUDE_LOG_ERROR,
+               "out of memory: %s is answered with an error", req->id);
+        cl_out_init(&brief);
+        frame_begin(&brief, req, "error");
+        cl_out_str(&brief, ",\"error\":\"out of memory\"}}");
+        rv = cl_out_failed(&brief)
+                 ? cl_error_set(&err, CLAUDE_ENOMEM, "out of memory")
+                 : cl_transport_send(c->tp, brief.p, brief.len, &err);
+        cl_out_free(&brief);
+    } else {
+        rv = cl_transport_send(c->tp, o->p, o->len, &err);
     }
-    rv = cl_transport_send(c->tp, o->p, o->len, &err);
-    if (rv != 0) {
+    if (rv == CLAUDE_ENOMEM) {
+        session_failed(c, "an answer to the CLI was not written");
+    } else if (rv != 0) {
         /* At the end of a session, late answers are expected to fail. */
         cl_log(&c->log,
                rv == CLAUDE_EINPUTENDED || rv == CLAUDE_ECLOSED
@@ -917,7 +1026,8 @@ out:
 static void
 handle_hook_callback(claude_client *c, claude_request *req)
 {
-    json_t *request = claude_request_json(req);
+    bool nomem;
+    json_t *request = request_object(req, &nomem);
     const char *id = opt_string(request, "callback_id");
     char text[160];
     json_t *output = NULL;
@@ -927,6 +1037,10 @@ handle_hook_callback(claude_client *c, claude_request *req)
     int rv;
 
     atomic_fetch_add(&c->st_hook_callback, 1);
+    if (nomem) {
+        reply_error(c, req, "out of memory", NULL);
+        return;
+    }
     if (id != NULL && strncmp(id, "hook_", 5) == 0 && id[5] != '\0') {
         errno = 0;
         index = strtoul(id + 5, &end, 10);
@@ -961,15 +1075,21 @@ handle_hook_callback(claude_client *c, claude_request *req)
 static void
 handle_mcp_message(claude_client *c, claude_request *req)
 {
-    json_t *request = claude_request_json(req);
+    bool nomem;
+    json_t *request = request_object(req, &nomem);
     const char *name = opt_string(request, "server_name");
     json_t *message = json_object_get(request, "message");
     claude_mcp_server *server = NULL;
     json_t *resp;
+    json_t *payload;
     char text[160];
     size_t i;
 
     atomic_fetch_add(&c->st_mcp_message, 1);
+    if (nomem) {
+        reply_error(c, req, "out of memory", NULL);
+        return;
+    }
     if (name == NULL || !json_is_object(message)) {
         reply_error(c, req, "mcp_message without server_name or message", NULL);
         return;
@@ -987,10 +1107,15 @@ handle_mcp_message(claude_client *c, claude_request *req)
 
     /* A notification has no JSON-RPC answer; the request is acked. */
     resp = cl_mcp_handle(server, c->mcp, message, &req->cancelled);
-    if (resp == NULL) {
+    if (resp == NULL && !cl_mcp_is_request(message)) {
         resp = json_pack("{s:s,s:{},s:i}", "jsonrpc", "2.0", "result", "id", 0);
     }
-    reply_success(c, req, json_pack("{s:o}", "mcp_response", resp));
+    payload = resp != NULL ? json_pack("{s:o}", "mcp_response", resp) : NULL;
+    if (payload == NULL) {
+        reply_error(c, req, "out of memory", NULL);
+        return;
+    }
+    reply_success(c, req, payload);
 }
 
 static void
@@ -1148,8 +1273,7 @@ queue_request(claude_client *c, const char *line, size_t len, const cl_route *r)
 
     req = malloc(size);
     if (req == NULL) {
-        cl_log(&c->log, CLAUDE_LOG_ERROR,
-               "out of memory: a control request is not answered");
+        session_failed(c, "a control request from the CLI was not kept");
         return;
     }
     memset(req, 0, sizeof(*req));
@@ -1247,6 +1371,10 @@ queue_message(claude_client *c, batch *b, const char *line, size_t len,
         cl_unlock(&c->q_mtx);
     }
     rv = cl_message_new(&m, line, len, r);
+    if (rv == CLAUDE_ENOMEM) {
+        session_failed(c, "a message from the CLI was not kept");
+        return;
+    }
     if (rv != 0) {
         atomic_fetch_add(&c->st_bad_lines, 1);
         cl_log(&c->log, CLAUDE_LOG_ERROR, "message dropped: %s",
@@ -1268,8 +1396,7 @@ queue_dropped(claude_client *c, batch *b, const claude_error *err)
 
     atomic_fetch_add(&c->st_bad_lines, 1);
     if (cl_message_new_dropped(&m, err->line, head, err->line_len) != 0) {
-        cl_log(&c->log, CLAUDE_LOG_ERROR,
-               "out of memory noting a dropped line");
+        session_failed(c, "a line too long to keep could not be noted");
         return;
     }
     batch_add(c, b, m, head);
@@ -1545,7 +1672,7 @@ claude_client_send(claude_client *c, const char *text, claude_error *err)
     rv = cl_out_failed(&o) ? cl_error_set(err, CLAUDE_ENOMEM, "out of memory")
                            : claude_transport_write(c->tp, o.p, o.len, err);
     cl_out_free(&o);
-    return rv;
+    return session_cause(c, rv, err);
 }
 
 int
@@ -1554,11 +1681,16 @@ claude_client_send_content(claude_client *c, const char *content_json,
 {
     json_error_t jerr;
     json_t *content;
+    bool nomem;
 
     if (c == NULL || content_json == NULL) {
         return cl_error_set(err, CLAUDE_EINVAL, "no client or no content");
     }
-    content = json_loads(content_json, 0, &jerr);
+    content =
+        cl_json_load(content_json, strlen(content_json), 0, &jerr, &nomem);
+    if (nomem) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
     if (!json_is_array(content)) {
         json_decref(content);
         return cl_error_set(err, CLAUDE_EINVAL,
@@ -1787,12 +1919,16 @@ claude_client_control(claude_client *c, const char *subtype,
 {
     json_error_t jerr;
     json_t *req;
+    bool nomem;
 
     if (c == NULL || subtype == NULL || subtype[0] == '\0') {
         return cl_error_set(err, CLAUDE_EINVAL, "no client or no subtype");
     }
     if (fields_json != NULL) {
-        req = json_loads(fields_json, 0, &jerr);
+        req = cl_json_load(fields_json, strlen(fields_json), 0, &jerr, &nomem);
+        if (nomem) {
+            return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        }
         if (!json_is_object(req)) {
             json_decref(req);
             return cl_error_set(err, CLAUDE_EINVAL,
@@ -1855,32 +1991,17 @@ claude_request_id(const claude_request *req)
 }
 
 /*
- * The line is parsed the first time a callback asks, on its thread; a
- * thread that loses the race to install its tree frees it and uses the
- * winner's, as messages do.
+ * The line is parsed the first time a callback asks, on its thread.
  */
 json_t *
 claude_request_json(const claude_request *req)
 {
-    claude_request *r = (claude_request *)req;
-    json_t *root;
-    json_t *expected = NULL;
+    bool nomem;
 
-    if (r == NULL) {
+    if (req == NULL) {
         return NULL;
     }
-    root = atomic_load(&r->root);
-    if (root == NULL) {
-        root = json_loadb(r->line, r->len, 0, NULL);
-        if (root == NULL) {
-            return NULL;
-        }
-        if (!atomic_compare_exchange_strong(&r->root, &expected, root)) {
-            json_decref(root);
-            root = expected;
-        }
-    }
-    return json_object_get(root, "request");
+    return request_object((claude_request *)req, &nomem);
 }
 
 json_t *

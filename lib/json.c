@@ -299,6 +299,46 @@ key:
     goto value;
 }
 
+json_t *
+cl_json_load(const char *p, size_t n, size_t flags, json_error_t *jerr,
+             bool *nomem)
+{
+    json_error_t local;
+    const char *first;
+    json_t *j;
+
+    if (jerr == NULL) {
+        jerr = &local;
+    }
+
+    /* The code of a failure jansson does not describe stays unknown. */
+    memset(jerr, 0, sizeof(*jerr));
+    j = json_loadb(p, n, flags, jerr);
+    if (nomem == NULL) {
+        return j;
+    }
+    *nomem = false;
+    if (j != NULL) {
+        return j;
+    }
+    switch (json_error_code(jerr)) {
+    case json_error_numeric_overflow:
+    case json_error_null_character:
+    case json_error_null_byte_in_key:
+    case json_error_duplicate_key:
+    case json_error_stack_overflow:
+        break;
+    default:
+        /* Without JSON_DECODE_ANY, only an object or array will do. */
+        first = skip_space(p, p + n);
+        *nomem = cl_json_check(p, n) &&
+                 ((flags & JSON_DECODE_ANY) ||
+                  (first < p + n && (*first == '{' || *first == '[')));
+        break;
+    }
+    return NULL;
+}
+
 int
 cl_json_members(const char *p, size_t n, const char *const *keys,
                 cl_slice *values, size_t n_keys)
@@ -514,4 +554,27 @@ cl_out_json(cl_out *o, const json_t *j)
                                         JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
         o->failed = true;
     }
+}
+
+/* The buffer's first failure is sticky, so no part is ever skipped. */
+char *
+cl_json_dumps(const json_t *j)
+{
+    cl_out o;
+    char *s;
+
+    cl_out_init(&o);
+    cl_out_json(&o, j);
+    if (cl_out_failed(&o)) {
+        cl_out_free(&o);
+        return NULL;
+    }
+    if (o.p != o.inline_buf) {
+        return o.p;
+    }
+    s = malloc(o.len + 1);
+    if (s != NULL) {
+        memcpy(s, o.p, o.len + 1);
+    }
+    return s;
 }

@@ -30,6 +30,17 @@ bool cl_json_check(const char *p, size_t n);
 bool cl_utf8_valid(const char *p, size_t n);
 
 /*
+ * Parse [p, p + n) with json_loadb().  When that fails, *nomem (which
+ * may be NULL) says whether memory ran out.  jansson reports a failed
+ * allocation in its parser as a syntax error, or not at all, so the
+ * text decides: text the checker finds valid failed for lack of
+ * memory, unless jansson named one of the limits it has and the
+ * checker lacks.  jerr may be NULL.
+ */
+json_t *cl_json_load(const char *p, size_t n, size_t flags, json_error_t *jerr,
+                     bool *nomem);
+
+/*
  * Read the members of the object [p, p + n) (which must start with '{'
  * after white space) and, for each of the n_keys keys, set values[i] to
  * the raw text of its value (a string keeps its quotes), or {NULL, 0}
@@ -71,5 +82,13 @@ void cl_out_quoted(cl_out *o, const char *s);
 
 /* Append a jansson value, compact. */
 void cl_out_json(cl_out *o, const json_t *j);
+
+/*
+ * json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY), malloc'd, or NULL when
+ * out of memory.  jansson's own json_dumps goes on without a key it
+ * could not copy for lack of memory, and returns text that is not
+ * JSON; this one fails the whole dump instead.
+ */
+char *cl_json_dumps(const json_t *j);
 
 #endif /* CL_JSON_H */

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "json.h"
 #include "mcp.h"
 #include "schema.h"
 #include "util.h"
@@ -326,6 +327,7 @@ parse_schema(const char *text, json_t **out)
     json_t *schema;
     json_t *type;
     json_error_t jerr;
+    bool nomem;
 
     *out = NULL;
     if (text == NULL) {
@@ -336,7 +338,11 @@ parse_schema(const char *text, json_t **out)
         *out = schema;
         return 0;
     }
-    schema = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    schema =
+        cl_json_load(text, strlen(text), JSON_REJECT_DUPLICATES, &jerr, &nomem);
+    if (nomem) {
+        return CLAUDE_ENOMEM;
+    }
     if (!json_is_object(schema)) {
         json_decref(schema);
         return CLAUDE_EINVAL;
@@ -844,6 +850,15 @@ cl_mcp_handle(claude_mcp_server *s, cl_mcp_session *ms, json_t *message,
         return call_tool(s, ms, id, params, cancelled);
     }
     return rpc_error(id, RPC_METHOD_NOT_FOUND, "Method '%s' not found", m);
+}
+
+bool
+cl_mcp_is_request(const json_t *message)
+{
+    json_t *id = json_object_get(message, "id");
+
+    return json_object_get(message, "method") != NULL && id != NULL &&
+           !json_is_null(id);
 }
 
 /*

@@ -40,4 +40,8 @@ const char *cl_mcp_server_name(const claude_mcp_server *s);
 json_t *cl_mcp_handle(claude_mcp_server *s, cl_mcp_session *ms, json_t *message,
                       const atomic_bool *cancelled);
 
+/* Is message a JSON-RPC request, which cl_mcp_handle() answers unless
+ * memory runs out? */
+bool cl_mcp_is_request(const json_t *message);
+
 #endif /* CL_MCP_H */

@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "claude.h"
+#include "json.h"
 #include "message.h"
 #include "scan.h"
 
@@ -201,7 +202,7 @@ claude_message_json(claude_message *m)
 {
     json_t *j;
     json_t *installed = NULL;
-    json_error_t jerr;
+    bool nomem;
 
     if (m == NULL) {
         return NULL;
@@ -213,11 +214,11 @@ claude_message_json(claude_message *m)
 
     /* NUL inside strings is accepted: a binary file's contents may
      * come back from a tool as "\u0000". */
-    j = json_loadb(m->line, m->len, JSON_ALLOW_NUL, &jerr);
+    j = cl_json_load(m->line, m->len, JSON_ALLOW_NUL, NULL, &nomem);
     if (j == NULL) {
         /* Running out of memory says nothing about the line; a later
          * call may try again. */
-        if (json_error_code(&jerr) != json_error_out_of_memory) {
+        if (!nomem) {
             atomic_store(&m->json_invalid, true);
         }
         return NULL;
@@ -233,6 +234,14 @@ static bool
 type_is(const claude_message *m, const char *type)
 {
     return m != NULL && strcmp(m->type, type) == 0;
+}
+
+/* Is m an assistant message whose JSON memory ran out for, so far? */
+static bool
+json_unread(claude_message *m)
+{
+    return type_is(m, "assistant") && atomic_load(&m->json) == NULL &&
+           !atomic_load(&m->json_invalid);
 }
 
 /* The content blocks of an assistant message, or NULL. */
@@ -320,6 +329,11 @@ claude_message_text(claude_message *m)
     text = atomic_load(&m->text);
     if (text == NULL) {
         content = assistant_content(m);
+
+        /* JSON that memory ran out for may yet give text: keep asking. */
+        if (content == NULL && json_unread(m)) {
+            return NULL;
+        }
         text = content != NULL ? join_text(content) : no_text;
         if (text == NULL) {
             return NULL;
@@ -376,7 +390,7 @@ claude_message_tool_use(claude_message *m, size_t index, const char **id,
         }
         return 0;
     }
-    return CLAUDE_EINVAL;
+    return content == NULL && json_unread(m) ? CLAUDE_ENOMEM : CLAUDE_EINVAL;
 }
 
 /* A top-level field of a result message, or NULL. */

@@ -38,8 +38,10 @@ claude_message **cl_message_link(claude_message *m);
 /* The length of the message's line: what it weighs in the queue. */
 size_t cl_message_size(const claude_message *m);
 
-/* Has the message's JSON been parsed (successfully or not)?  For tests
- * and statistics; the answer may change at any moment. */
+/* Has the message's JSON been parsed (successfully or not)?  The
+ * answer may change at any moment while other threads read m; to the
+ * one thread that holds m, false after claude_message_json() returned
+ * NULL means that memory ran out. */
 bool cl_message_parsed(const claude_message *m);
 
 #endif /* CL_MESSAGE_H */

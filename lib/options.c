@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "json.h"
 #include "mcp.h"
 #include "options.h"
 
@@ -263,9 +264,12 @@ looks_like_json(const char *s)
     return *s == '{';
 }
 
-/* Parse text that must hold one JSON object; NULL if it does not. */
+/*
+ * Parse text that must hold one JSON object; NULL if it does not, or
+ * if memory ran out, which *nomem (when not NULL) then says.
+ */
 static json_t *
-parse_object(const char *text, json_error_t *jerr)
+parse_object(const char *text, json_error_t *jerr, bool *nomem)
 {
     json_error_t local;
     json_t *v;
@@ -273,7 +277,7 @@ parse_object(const char *text, json_error_t *jerr)
     if (jerr == NULL) {
         jerr = &local;
     }
-    v = json_loads(text, JSON_REJECT_DUPLICATES, jerr);
+    v = cl_json_load(text, strlen(text), JSON_REJECT_DUPLICATES, jerr, nomem);
     if (v != NULL && !json_is_object(v)) {
         snprintf(jerr->text, sizeof(jerr->text), "not a JSON object");
         json_decref(v);
@@ -348,6 +352,7 @@ check_string(const opt_info *info, const char *value)
 {
     json_t *v;
     bool ok = true;
+    bool nomem;
 
     if ((info->checks & CHECK_NONEMPTY) && value[0] == '\0') {
         return CLAUDE_EINVAL;
@@ -365,9 +370,9 @@ check_string(const opt_info *info, const char *value)
         return 0;
     }
 
-    v = parse_object(value, NULL);
+    v = parse_object(value, NULL, &nomem);
     if (v == NULL) {
-        return CLAUDE_EINVAL;
+        return nomem ? CLAUDE_ENOMEM : CLAUDE_EINVAL;
     }
     if (info->checks & CHECK_AGENTS) {
         ok = agents_ok(v);
@@ -1057,6 +1062,7 @@ settings_text(const claude_options *o, char **out, claude_error *err)
     json_error_t jerr;
     json_t *merged;
     json_t *sandbox;
+    bool nomem = false;
     int rv;
 
     *out = NULL;
@@ -1073,8 +1079,8 @@ settings_text(const claude_options *o, char **out, claude_error *err)
     if (settings == NULL) {
         merged = json_object();
     } else if (looks_like_json(settings)) {
-        merged = parse_object(settings, &jerr);
-        if (merged == NULL) {
+        merged = parse_object(settings, &jerr, &nomem);
+        if (merged == NULL && !nomem) {
             return cl_error_set(err, CLAUDE_EINVAL,
                                 "CLAUDE_OPT_SETTINGS cannot take "
                                 "CLAUDE_OPT_SANDBOX: %s",
@@ -1090,15 +1096,18 @@ settings_text(const claude_options *o, char **out, claude_error *err)
         return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
     }
 
-    sandbox = parse_object(sandbox_text, &jerr);
+    sandbox = parse_object(sandbox_text, &jerr, &nomem);
     if (sandbox == NULL) {
         json_decref(merged);
+        if (nomem) {
+            return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+        }
         return cl_error_set(err, CLAUDE_EINVAL,
                             "CLAUDE_OPT_SANDBOX is not a JSON object: %s",
                             jerr.text);
     }
     if (json_object_set_new(merged, "sandbox", sandbox) == 0) {
-        *out = json_dumps(merged, JSON_COMPACT);
+        *out = cl_json_dumps(merged);
     }
     json_decref(merged);
     if (*out == NULL) {
@@ -1112,11 +1121,15 @@ static int
 check_mcp_names(const claude_options *o, claude_error *err)
 {
     const char *external = str_opt(o, CLAUDE_OPT_MCP_SERVERS);
-    json_t *servers = external ? parse_object(external, NULL) : NULL;
+    bool nomem = false;
+    json_t *servers = external ? parse_object(external, NULL, &nomem) : NULL;
     const char *name;
     int rv = 0;
     size_t i;
 
+    if (nomem) {
+        return cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    }
     for (i = 0; i < o->nmcp && rv == 0; i++) {
         name = cl_mcp_server_name(o->mcp[i]);
         if (json_object_get(servers, name) != NULL) {
@@ -1481,7 +1494,7 @@ format_double(double x)
 static char *
 compact_json(const char *text, const char *wrap_key)
 {
-    json_t *v = parse_object(text, NULL);
+    json_t *v = parse_object(text, NULL, NULL);
     json_t *outer;
     char *s;
 
@@ -1496,7 +1509,7 @@ compact_json(const char *text, const char *wrap_key)
         }
         v = outer;
     }
-    s = json_dumps(v, JSON_COMPACT);
+    s = cl_json_dumps(v);
     json_decref(v);
     return s;
 }
@@ -1510,7 +1523,8 @@ static char *
 mcp_config_text(const claude_options *o)
 {
     const char *external = str_opt(o, CLAUDE_OPT_MCP_SERVERS);
-    json_t *servers = external ? parse_object(external, NULL) : json_object();
+    json_t *servers =
+        external ? parse_object(external, NULL, NULL) : json_object();
     json_t *outer;
     const char *name;
     char *s = NULL;
@@ -1530,7 +1544,7 @@ mcp_config_text(const claude_options *o)
     }
     outer = json_pack("{s:o}", "mcpServers", servers);
     if (outer != NULL) {
-        s = json_dumps(outer, JSON_COMPACT);
+        s = cl_json_dumps(outer);
         json_decref(outer);
     }
     return s;
@@ -1834,7 +1848,7 @@ cl_options_envp(const claude_options *o, char ***out, claude_error *err)
 static json_t *
 agents_without_nulls(const char *text)
 {
-    json_t *agents = parse_object(text, NULL);
+    json_t *agents = parse_object(text, NULL, NULL);
     const char *name;
     const char *key;
     json_t *def;

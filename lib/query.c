@@ -19,6 +19,7 @@
 
 #include "claude.h"
 #include "error.h"
+#include "message.h"
 #include "options.h"
 #include "util.h"
 
@@ -43,19 +44,25 @@ str(json_t *obj, const char *key)
     return json_string_value(json_object_get(obj, key));
 }
 
-static void
+/* Returns 0, or CLAUDE_ENOMEM when the task cannot be kept. */
+static int
 task_add(ledger *l, const char *id)
 {
     size_t i;
 
     for (i = 0; i < l->ntasks; i++) {
         if (strcmp(l->tasks[i], id) == 0) {
-            return;
+            return 0;
         }
     }
-    if (l->ntasks < MAX_TASKS && (l->tasks[l->ntasks] = strdup(id))) {
+    if (l->ntasks < MAX_TASKS) {
+        l->tasks[l->ntasks] = strdup(id);
+        if (l->tasks[l->ntasks] == NULL) {
+            return CLAUDE_ENOMEM;
+        }
         l->ntasks++;
     }
+    return 0;
 }
 
 static void
@@ -83,8 +90,12 @@ is_one_of(const char *s, const char *const *set)
     return false;
 }
 
-/* Follow the tasks, the results and the session state. */
-static void
+/*
+ * Follow the tasks, the results and the session state.  Returns
+ * CLAUDE_ENOMEM when memory ran out for a message that matters: a
+ * result would read as an error, a missed task could end input early.
+ */
+static int
 track(ledger *l, claude_message *m)
 {
     static const char *const tracked[] = {"local_agent", "local_workflow",
@@ -98,6 +109,9 @@ track(ledger *l, claude_message *m)
     const char *text;
 
     if (strcmp(type, "result") == 0) {
+        if (claude_message_json(m) == NULL && !cl_message_parsed(m)) {
+            return CLAUDE_ENOMEM;
+        }
         l->result_seen = true;
         l->idle_after_result = false;
         l->result_at = cl_now_ms();
@@ -111,15 +125,18 @@ track(ledger *l, claude_message *m)
             text = sub ? sub : "";
         }
         cl_strlcpy(l->result_text, text, sizeof(l->result_text));
-        return;
+        return 0;
     }
     if (strcmp(type, "system") != 0 || sub == NULL) {
-        return;
+        return 0;
     }
     j = claude_message_json(m);
+    if (j == NULL && !cl_message_parsed(m)) {
+        return CLAUDE_ENOMEM;
+    }
     if (strcmp(sub, "task_started") == 0 && str(j, "task_id") != NULL &&
         is_one_of(str(j, "task_type"), tracked)) {
-        task_add(l, str(j, "task_id"));
+        return task_add(l, str(j, "task_id"));
     } else if (strcmp(sub, "task_notification") == 0 &&
                str(j, "task_id") != NULL) {
         task_remove(l, str(j, "task_id"));
@@ -131,6 +148,7 @@ track(ledger *l, claude_message *m)
                          (const char *const[]){"idle", NULL})) {
         l->idle_after_result = true;
     }
+    return 0;
 }
 
 /* May input end now?  How long to wait for the next message if not. */
@@ -196,7 +214,12 @@ claude_query(const claude_options *opts, const char *prompt,
         } else if (rv != 0) {
             break;
         } else {
-            track(&l, m);
+            rv = track(&l, m);
+            if (rv != 0) {
+                claude_message_free(m);
+                cl_error_set(&end, rv, "out of memory reading a message");
+                break;
+            }
             if (cb != NULL && cb(m, user) != 0) {
                 rv = cl_error_set(err, CLAUDE_ECANCELED,
                                   "the message callback stopped the query");

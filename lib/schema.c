@@ -19,6 +19,7 @@
 
 #include "claude.h"
 #include "error.h"
+#include "json.h"
 #include "schema.h"
 
 /* The longest enum list quoted in an error, in bytes. */
@@ -395,7 +396,7 @@ check_enum(json_t *list, json_t *v, const path *at, text *why)
     }
 
     /* Quote the list, cut at a character boundary if it is long. */
-    quoted = json_dumps(list, JSON_COMPACT | JSON_ENCODE_ANY);
+    quoted = cl_json_dumps(list);
     if (quoted == NULL) {
         return fail(why, at, "expected one of the listed values");
     }

@@ -1298,6 +1298,12 @@ wake_all(claude_transport *t)
     cl_unlock(&t->out_mtx);
 }
 
+void
+cl_transport_abort(claude_transport *t)
+{
+    wake_all(t);
+}
+
 /* End the child: grace, SIGTERM, SIGKILL; then reap it. */
 static int
 as_timeout(unsigned int ms)

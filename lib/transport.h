@@ -36,4 +36,12 @@ int cl_transport_end_input_within(claude_transport *t, int timeout_ms);
 int cl_transport_send(claude_transport *t, const char *json, size_t len,
                       claude_error *err);
 
+/*
+ * Stop using the transport, as claude_transport_close() begins to: wake
+ * and fail every reader and writer, now and later, with CLAUDE_ECLOSED.
+ * The child is left to close, which still ends and reaps it.  Never
+ * blocks; any thread.
+ */
+void cl_transport_abort(claude_transport *t);
+
 #endif /* CL_TRANSPORT_H */

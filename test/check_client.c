@@ -796,6 +796,46 @@ START_TEST(hooks_are_registered_and_called_with_their_input)
 }
 END_TEST
 
+/* An output that memory runs out for as soon as it is written. */
+static int
+stop_hook_then_no_memory(claude_request *req, json_t *input, json_t **output,
+                         void *user)
+{
+    (void)req;
+    (void)input;
+    (void)user;
+    *output = json_pack("{s:b}", "continue", 1);
+    test_jansson_fail_nth(1);
+    return 0;
+}
+
+/*
+ * An answer that cannot be written for lack of memory still reaches
+ * the CLI, as an error: without one, the CLI would wait for ever.
+ */
+START_TEST(an_answer_memory_ran_out_for_is_an_error_reply)
+{
+    claude_options *o = fake_client_options(
+        "init", "ask",
+        "{\"subtype\":\"hook_callback\",\"callback_id\":\"hook_0\",\"input\":"
+        "{\"hook_event_name\":\"Stop\"}}",
+        "wait-eof", NULL);
+    claude_client *c;
+    json_t *resp;
+
+    ck_assert_int_eq(claude_options_add_hook(o, "Stop", NULL, 0,
+                                             stop_hook_then_no_memory, NULL),
+                     0);
+    c = open_client(o);
+    resp = ask_response(c);
+    ck_assert_str_eq(jstr(resp, "subtype", NULL), "error");
+    ck_assert_str_eq(jstr(resp, "error", NULL), "out of memory");
+    json_decref(resp);
+    claude_client_free(c);
+    claude_options_free(o);
+}
+END_TEST
+
 /*
  * Endings
  */
@@ -1309,6 +1349,8 @@ cl_client_tests(void)
          &a_permission_check_without_a_callback_is_an_error_reply, 30},
         {"client: hooks are registered and called with their input",
          &hooks_are_registered_and_called_with_their_input, 30},
+        {"client: an answer memory ran out for is an error reply",
+         &an_answer_memory_ran_out_for_is_an_error_reply, 30},
         {"client: an initialize that never comes back times out, leaving "
          "no child",
          &an_initialize_that_never_comes_back_times_out, 30},

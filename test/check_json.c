@@ -256,6 +256,73 @@ START_TEST(written_strings_read_back_the_same)
 }
 END_TEST
 
+/*
+ * Each allocation of a parse fails in turn; a NULL answer must then say
+ * that memory ran out.  No token is longer than jansson's first lexer
+ * buffer, whose growth jansson does not handle when it fails.
+ */
+START_TEST(a_parse_that_runs_out_of_memory_says_so)
+{
+    static const char text[] =
+        "{\"type\":\"result\",\"n\":[1,2.5,true,null],\"o\":{\"k\":\"v\"}}";
+    static const char *const not_memory[] = {
+        "{\"a\":", "\"text\"", "{\"a\":1e999}", "{\"a\":\"\\u0000\"}", "[1,]"};
+    json_t *j = NULL;
+    bool nomem;
+    size_t i;
+    int n;
+
+    for (n = 1; j == NULL; n++) {
+        test_jansson_fail_nth(n);
+        j = cl_json_load(text, strlen(text), 0, NULL, &nomem);
+        ck_assert_msg(j != NULL || nomem,
+                      "allocation %d failed and nomem is not set", n);
+    }
+    /* The parse that worked was the first one that nothing failed. */
+    ck_assert_int_gt(n, 3);
+    ck_assert(test_jansson_armed());
+    test_jansson_fail_nth(0);
+    json_decref(j);
+
+    /* Text that jansson refuses is not a lack of memory. */
+    for (i = 0; i < sizeof(not_memory) / sizeof(not_memory[0]); i++) {
+        j = cl_json_load(not_memory[i], strlen(not_memory[i]), 0, NULL, &nomem);
+        ck_assert_ptr_null(j);
+        ck_assert_msg(!nomem, "%s reads as out of memory", not_memory[i]);
+    }
+}
+END_TEST
+
+/* A dump that runs out of memory fails whole; it never loses a part. */
+START_TEST(a_dump_that_runs_out_of_memory_fails_whole)
+{
+    json_t *j = json_pack(
+        "{s:s,s:s,s:{s:s,s:[{s:s,s:s}]},s:n}", "type", "user", "session_id", "",
+        "message", "role", "user", "content", "type", "text", "text",
+        "a text long enough to make the buffers grow", "parent_tool_use_id");
+    char *want = cl_json_dumps(j);
+    char *got;
+    int n;
+
+    ck_assert_ptr_nonnull(want);
+    for (n = 1;; n++) {
+        test_jansson_fail_nth(n);
+        got = cl_json_dumps(j);
+        if (got != NULL) {
+            ck_assert_str_eq(got, want);
+        }
+        free(got);
+        if (test_jansson_armed()) {
+            break;
+        }
+    }
+    test_jansson_fail_nth(0);
+    ck_assert_int_gt(n, 1);
+    free(want);
+    json_decref(j);
+}
+END_TEST
+
 void
 cl_json_tests(void)
 {
@@ -273,4 +340,8 @@ cl_json_tests(void)
                 members_are_found_wherever_they_sit, 10);
     cl_test_add("json", "json: written strings read back the same",
                 written_strings_read_back_the_same, 10);
+    cl_test_add("json", "json: a parse that runs out of memory says so",
+                a_parse_that_runs_out_of_memory_says_so, 10);
+    cl_test_add("json", "json: a dump that runs out of memory fails whole",
+                a_dump_that_runs_out_of_memory_fails_whole, 10);
 }

@@ -1595,6 +1595,27 @@ START_TEST(a_server_outlives_its_creator_while_a_session_holds_it)
 }
 END_TEST
 
+/* A schema that memory ran out for is not an invalid schema. */
+START_TEST(a_schema_memory_ran_out_for_is_enomem)
+{
+    static const char schema[] =
+        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
+        "\"number\"}}}";
+    claude_mcp_server *s = NULL;
+
+    ck_assert_int_eq(claude_mcp_server_new(&s, "calc", NULL), 0);
+    test_jansson_fail_nth(1);
+    ck_assert_int_eq(
+        claude_mcp_server_add_tool(s, "t", "Echo.", schema, NULL, echo, NULL),
+        CLAUDE_ENOMEM);
+    ck_assert(!test_jansson_armed());
+    ck_assert_int_eq(
+        claude_mcp_server_add_tool(s, "t", "Echo.", schema, NULL, echo, NULL),
+        0);
+    claude_mcp_server_free(s);
+}
+END_TEST
+
 void
 cl_mcp_tests(void)
 {
@@ -1671,6 +1692,8 @@ cl_mcp_tests(void)
          &a_handler_may_add_tools_with_no_lock_held, 10},
         {"mcp: a server outlives its creator while a session holds it",
          &a_server_outlives_its_creator_while_a_session_holds_it, 30},
+        {"mcp: a schema memory ran out for is ENOMEM",
+         &a_schema_memory_ran_out_for_is_enomem, 10},
     };
     size_t i;
 

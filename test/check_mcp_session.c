@@ -410,6 +410,53 @@ START_TEST(servers_are_added_once_and_never_clash)
 }
 END_TEST
 
+/* A tool whose result memory runs out for as soon as it is built. */
+static int
+no_memory_after_tool(claude_mcp_call *call, json_t *args, void *user)
+{
+    int rv = claude_mcp_call_add_text(call, "done");
+
+    (void)args;
+    (void)user;
+    test_jansson_fail_nth(1);
+    return rv;
+}
+
+/*
+ * A tools/call whose JSON-RPC result cannot be built is answered with
+ * an error, not acked as if it were a notification.
+ */
+START_TEST(a_call_result_memory_ran_out_for_is_an_error_reply)
+{
+    claude_mcp_server *srv = NULL;
+    claude_options *o = fake_client_options(
+        "init", "ask",
+        ASK_MCP("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+                "\"params\":{\"name\":\"t\",\"arguments\":{}}}"),
+        "wait-eof", NULL);
+    claude_client *c;
+    json_t *report;
+    json_t *resp;
+
+    ck_assert_int_eq(claude_mcp_server_new(&srv, "demo", NULL), 0);
+    ck_assert_int_eq(claude_mcp_server_add_tool(srv, "t", "Fail late.", NULL,
+                                                NULL, no_memory_after_tool,
+                                                NULL),
+                     0);
+    c = open_with(o, srv);
+    report = next_report(c, "ask_report");
+    resp = json_object_get(report, "response");
+    ck_assert_str_eq(json_string_value(json_object_get(resp, "subtype")),
+                     "error");
+    ck_assert_str_eq(json_string_value(json_object_get(resp, "error")),
+                     "out of memory");
+    json_decref(report);
+    claude_client_free(c);
+    claude_options_free(o);
+    claude_mcp_server_free(srv);
+}
+END_TEST
+
 void
 cl_mcp_session_tests(void)
 {
@@ -433,4 +480,8 @@ cl_mcp_session_tests(void)
     cl_test_add("mcp-session",
                 "mcp-session: servers are added once and never clash",
                 servers_are_added_once_and_never_clash, 30);
+    cl_test_add("mcp-session",
+                "mcp-session: a call result memory ran out for is an error "
+                "reply",
+                a_call_result_memory_ran_out_for_is_an_error_reply, 30);
 }

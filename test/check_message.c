@@ -477,6 +477,38 @@ START_TEST(eight_threads_parsing_at_once_get_the_same_tree)
 }
 END_TEST
 
+/*
+ * Running out of memory while parsing says nothing about the line: the
+ * accessors report it, and the next call parses again.
+ */
+START_TEST(json_that_memory_ran_out_for_is_parsed_again)
+{
+    claude_message *m = make(assistant_line);
+    claude_message *r = make(success_line);
+    const char *name = NULL;
+
+    test_jansson_fail_nth(1);
+    ck_assert_ptr_null(claude_message_text(m));
+    test_jansson_fail_nth(1);
+    ck_assert_int_eq(claude_message_tool_use(m, 1, NULL, &name, NULL),
+                     CLAUDE_ENOMEM);
+    test_jansson_fail_nth(1);
+    ck_assert_ptr_null(claude_message_json(m));
+    test_jansson_fail_nth(1);
+    ck_assert_int_eq(claude_message_is_error(r), 1);
+    ck_assert(!test_jansson_armed());
+
+    ck_assert_str_eq(claude_message_text(m),
+                     "I will list the files.\nAnd read one.");
+    ck_assert_int_eq(claude_message_tool_use(m, 1, NULL, &name, NULL), 0);
+    ck_assert_str_eq(name, "Read");
+    ck_assert_ptr_nonnull(claude_message_json(m));
+    ck_assert_int_eq(claude_message_is_error(r), 0);
+    claude_message_free(m);
+    claude_message_free(r);
+}
+END_TEST
+
 void
 cl_message_tests(void)
 {
@@ -517,4 +549,7 @@ cl_message_tests(void)
     cl_test_add("message",
                 "message: eight threads parsing at once get the same tree",
                 eight_threads_parsing_at_once_get_the_same_tree, 60);
+    cl_test_add("message",
+                "message: JSON that memory ran out for is parsed again",
+                json_that_memory_ran_out_for_is_parsed_again, 10);
 }

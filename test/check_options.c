@@ -1604,6 +1604,24 @@ START_TEST(the_cli_path_comes_from_the_caller_or_the_option)
 }
 END_TEST
 
+/* JSON text that memory ran out for is not invalid JSON text. */
+START_TEST(a_json_option_memory_ran_out_for_is_enomem)
+{
+    static const char agents[] =
+        "{\"a\":{\"description\":\"d\",\"prompt\":\"p\"}}";
+    claude_options *o = new_options();
+
+    test_jansson_fail_nth(1);
+    ck_assert_int_eq(claude_options_set_string(o, CLAUDE_OPT_AGENTS, agents),
+                     CLAUDE_ENOMEM);
+    ck_assert(!test_jansson_armed());
+    ck_assert_ptr_null(cl_options_string(o, CLAUDE_OPT_AGENTS));
+    ck_assert_int_eq(claude_options_set_string(o, CLAUDE_OPT_AGENTS, agents),
+                     0);
+    claude_options_free(o);
+}
+END_TEST
+
 void
 cl_options_tests(void)
 {
@@ -1690,4 +1708,7 @@ cl_options_tests(void)
     cl_test_add("options",
                 "options: the CLI path comes from the caller or the option",
                 the_cli_path_comes_from_the_caller_or_the_option, 10);
+    cl_test_add("options",
+                "options: a JSON option memory ran out for is ENOMEM",
+                a_json_option_memory_ran_out_for_is_enomem, 10);
 }

@@ -2,6 +2,7 @@
  * helpers.c: helpers for the test suites.
  */
 #include <dirent.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,30 @@ test_sleep_ms(int ms)
 
     while (nanosleep(&ts, &ts) != 0) {
     }
+}
+
+static _Thread_local int jansson_countdown;
+
+static void *
+failing_malloc(size_t size)
+{
+    if (jansson_countdown > 0 && --jansson_countdown == 0) {
+        return NULL;
+    }
+    return malloc(size);
+}
+
+void
+test_jansson_fail_nth(int n)
+{
+    json_set_alloc_funcs(failing_malloc, free);
+    jansson_countdown = n;
+}
+
+int
+test_jansson_armed(void)
+{
+    return jansson_countdown > 0;
 }
 
 void

@@ -75,4 +75,14 @@ void test_sleep_ms(int ms);
 /* A fresh temporary directory for the test, removed by the caller. */
 void make_temp_dir(char *buf, size_t size);
 
+/*
+ * Make jansson's n-th allocation from now on, on the calling thread,
+ * fail (1: the next one; 0: none).  The first call installs an
+ * allocator that counts; it stays, harmless, once nothing is armed.
+ */
+void test_jansson_fail_nth(int n);
+
+/* Is a failure armed by test_jansson_fail_nth() still to come? */
+int test_jansson_armed(void);
+
 #endif /* CL_TESTS_H */
