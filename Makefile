@@ -287,3 +287,6 @@ bench: deps
 
 # libFuzzer harnesses: make fuzz, each for FUZZ_SECONDS (default 60).
 include test/fuzz/fuzz.mk
+
+# Many sessions at once, plain and under valgrind, helgrind and TSan.
+include test/stress/stress.mk

@@ -10,7 +10,7 @@
 set -u
 status=0
 files=$(ls include/*.h lib/*.c lib/*.h test/*.c test/*.h test/e2e/*.c \
-    test/fuzz/*.c tools/*.c tools/bench/*.c tools/bench/*.h \
+    test/fuzz/*.c test/stress/*.c tools/*.c tools/bench/*.c tools/bench/*.h \
     2>/dev/null)
 
 if ! clang-format --dry-run --Werror $files 2>/tmp/claude-style.$$; then
