@@ -293,3 +293,6 @@ include tools/examples/examples.mk
 
 # The allocation-failure test build: make check-alloc.
 include test/alloc/alloc.mk
+
+# Many sessions at once, plain and under valgrind, helgrind and TSan.
+include test/stress/stress.mk

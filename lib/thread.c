@@ -17,6 +17,7 @@ static _Thread_local bool own_thread;
 typedef struct start {
     void *(*fn)(void *);
     void *arg;
+    const char *name; /* a literal: it outlives the thread */
 } start;
 
 static void *
@@ -26,6 +27,13 @@ thread_main(void *p)
 
     free(p);
     own_thread = true;
+
+    /*
+     * The thread names itself.  Naming another thread writes its name
+     * through a file in /proc that glibc opens without close-on-exec,
+     * so a child spawned meanwhile by any thread would inherit it.
+     */
+    (void)pthread_setname_np(pthread_self(), s.name);
     return s.fn(s.arg);
 }
 
@@ -49,6 +57,7 @@ cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
     }
     s->fn = fn;
     s->arg = arg;
+    s->name = name;
 
     /* The thread inherits a full mask: it takes none of the host's signals. */
     sigfillset(&all);
@@ -57,9 +66,6 @@ cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rv != 0) {
         free(s);
-    }
-    if (rv == 0) {
-        (void)pthread_setname_np(*thr, name);
     }
     return rv;
 }

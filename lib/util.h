@@ -144,7 +144,8 @@ cl_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *m, int64_t deadline)
 /*
  * Start a library thread named name (where the system allows), with
  * every signal blocked, so the host's signals go to its own threads.
- * Returns 0 or the pthread_create error.
+ * name is kept, not copied: a string literal.  Returns 0 or the
+ * pthread_create error.
  */
 int cl_thread_start(pthread_t *thr, void *(*fn)(void *), void *arg,
                     const char *name);

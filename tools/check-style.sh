@@ -10,8 +10,8 @@
 set -u
 status=0
 files=$(ls include/*.h lib/*.c lib/*.h test/*.c test/*.h test/e2e/*.c \
-    test/fuzz/*.c test/alloc/*.c tools/*.c tools/bench/*.c tools/bench/*.h \
-    tools/examples/*.c tools/examples/*.cpp \
+    test/fuzz/*.c test/alloc/*.c test/stress/*.c tools/*.c tools/bench/*.c \
+    tools/bench/*.h tools/examples/*.c tools/examples/*.cpp \
     2>/dev/null)
 
 if ! clang-format --dry-run --Werror $files 2>/tmp/claude-style.$$; then
