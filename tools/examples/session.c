@@ -30,6 +30,12 @@ turn(claude_client *c, const char *prompt, claude_error *err)
     rv = claude_client_send(c, prompt, err);
     while (rv == 0 && !done) {
         rv = claude_client_receive(c, &m, -1, err);
+        if (rv == CLAUDE_ETOOLONG) {
+            /* A line over the size limit was dropped; the rest comes. */
+            fprintf(stderr, "session: %s\n", err->message);
+            rv = 0;
+            continue;
+        }
         if (rv != 0) {
             break;
         }
