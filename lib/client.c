@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "claude.h"
+#include "client.h"
 #include "discover.h"
 #include "error.h"
 #include "mcp.h"
@@ -148,6 +149,7 @@ struct claude_client {
     /* The CLI's control requests. */
     pthread_mutex_t pool_mtx;
     pthread_cond_t work_cv;    /* announces a wake token, or stopping */
+    pthread_cond_t idle_cv;    /* announces no request queued or running */
     claude_request *work_head; /* protected by pool_mtx */
     claude_request *work_tail; /* protected by pool_mtx */
     claude_request *inflight;  /* protected by pool_mtx */
@@ -1015,6 +1017,16 @@ handle_request(claude_client *c, claude_request *req)
 static void *worker_main(void *arg);
 
 /*
+ * Is every request the CLI sent answered, or dropped, and released,
+ * with every worker asleep?  Call with pool_mtx held.
+ */
+static bool
+idle_locked(claude_client *c)
+{
+    return c->in_flight == 0 && c->nidle == c->nworkers;
+}
+
+/*
  * Wake a worker, or start one, when work waits and no worker is awake
  * to take it.  One awake worker at a time is enough: each one that
  * takes a request calls this again, so a run of requests behind a
@@ -1075,6 +1087,9 @@ worker_main(void *arg)
             }
             c->nlooking--;
             c->nidle++;
+            if (idle_locked(c)) {
+                pthread_cond_broadcast(&c->idle_cv);
+            }
             while (c->tokens == 0 && !c->stopping) {
                 pthread_cond_wait(&c->work_cv, &c->pool_mtx);
             }
@@ -1242,6 +1257,45 @@ queue_message(claude_client *c, batch *b, const char *line, size_t len,
 }
 
 /*
+ * Route one line of the child's output by its keys.  Application
+ * messages gather in b; a control request sends b on first, so that
+ * its callback sees the messages that came before it.
+ */
+static void
+route_line(claude_client *c, batch *b, const char *line, size_t len)
+{
+    cl_route r;
+
+    atomic_fetch_add(&c->st_bytes_in, len + 1);
+    if (cl_scan_route(line, len, &r) != 0) {
+        atomic_fetch_add(&c->st_bad_lines, 1);
+        cl_log(&c->log, CLAUDE_LOG_WARNING,
+               "skipped a line that is not a JSON object: %.200s", line);
+        return;
+    }
+    if (cl_slice_eq(r.type, "control_response")) {
+        route_response(c, line, len, &r);
+    } else if (cl_slice_eq(r.type, "control_request")) {
+        queue_push(c, b);
+        queue_request(c, line, len, &r);
+    } else if (cl_slice_eq(r.type, "control_cancel_request")) {
+        cancel_request(c, line, len, &r);
+    } else if (!cl_slice_eq(r.type, "keep_alive")) {
+        queue_message(c, b, line, len, &r);
+    }
+}
+
+void
+cl_client_route_line(claude_client *c, const char *line, size_t len)
+{
+    batch b;
+
+    memset(&b, 0, sizeof(b));
+    route_line(c, &b, line, len);
+    queue_push(c, &b);
+}
+
+/*
  * Application messages are queued in batches: while more lines can be
  * had without waiting, they gather, and the batch goes to the queue
  * before the reader would block, when it grows large, and before a
@@ -1255,7 +1309,6 @@ reader_main(void *arg)
     size_t len;
     claude_error err;
     batch b;
-    cl_route r;
     int rv;
 
     thread_of = c;
@@ -1274,25 +1327,7 @@ reader_main(void *arg)
         if (rv != 0) {
             break;
         }
-        atomic_fetch_add(&c->st_bytes_in, len + 1);
-        if (cl_scan_route(line, len, &r) != 0) {
-            atomic_fetch_add(&c->st_bad_lines, 1);
-            cl_log(&c->log, CLAUDE_LOG_WARNING,
-                   "skipped a line that is not a JSON object: %.200s", line);
-            continue;
-        }
-        if (cl_slice_eq(r.type, "control_response")) {
-            route_response(c, line, len, &r);
-        } else if (cl_slice_eq(r.type, "control_request")) {
-            queue_push(c, &b);
-            queue_request(c, line, len, &r);
-        } else if (cl_slice_eq(r.type, "control_cancel_request")) {
-            cancel_request(c, line, len, &r);
-        } else if (cl_slice_eq(r.type, "keep_alive")) {
-            continue;
-        } else {
-            queue_message(c, &b, line, len, &r);
-        }
+        route_line(c, &b, line, len);
     }
     queue_push(c, &b);
     session_ended(c, rv, &err);
@@ -1404,6 +1439,7 @@ claude_client_new(claude_client **out, const claude_options *opts,
     cl_cond_init(&c->ctl_cv);
     cl_mutex_init(&c->pool_mtx);
     pthread_cond_init(&c->work_cv, NULL);
+    cl_cond_init(&c->idle_cv);
     cl_mutex_init(&c->close_mtx);
     cl_cond_init(&c->close_cv);
     c->id_salt = (unsigned int)getpid() ^ (unsigned int)cl_now_ns() ^
@@ -1782,6 +1818,20 @@ claude_client_stats(claude_client *c, claude_stats *out)
     return 0;
 }
 
+int
+cl_client_wait_idle(claude_client *c, int timeout_ms)
+{
+    int64_t deadline = cl_deadline(timeout_ms);
+    bool idle;
+
+    cl_lock(&c->pool_mtx);
+    while (!(idle = idle_locked(c)) &&
+           cl_cond_wait_until(&c->idle_cv, &c->pool_mtx, deadline)) {
+    }
+    cl_unlock(&c->pool_mtx);
+    return idle ? 0 : CLAUDE_ETIMEDOUT;
+}
+
 /*
  * Callbacks' view of a request
  */
@@ -1891,6 +1941,7 @@ stop_workers(claude_client *c)
     }
     cl_lock(&c->pool_mtx);
     c->nworkers = 0;
+    pthread_cond_broadcast(&c->idle_cv);
     cl_unlock(&c->pool_mtx);
 }
 
@@ -2007,6 +2058,7 @@ client_destroy(claude_client *c, bool graceful)
     close(c->notify_wr);
     pthread_cond_destroy(&c->close_cv);
     pthread_mutex_destroy(&c->close_mtx);
+    pthread_cond_destroy(&c->idle_cv);
     pthread_cond_destroy(&c->work_cv);
     pthread_mutex_destroy(&c->pool_mtx);
     pthread_cond_destroy(&c->ctl_cv);

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "tests.h"
 
 /* Options that start the fake CLI with the given actions. */
@@ -797,6 +798,145 @@ START_TEST(hooks_are_registered_and_called_with_their_input)
 END_TEST
 
 /*
+ * Lines routed from outside the reader
+ */
+
+#define ECHO_MAX 16
+
+/* The fake's stderr, line by line: with echo-stderr, what we wrote. */
+typedef struct echo_log {
+    pthread_mutex_t mtx;
+    pthread_cond_t cv;
+    char *lines[ECHO_MAX];
+    int n;
+} echo_log;
+
+static void
+echo_line(const char *line, size_t len, void *user)
+{
+    echo_log *e = user;
+
+    pthread_mutex_lock(&e->mtx);
+    if (e->n < ECHO_MAX) {
+        e->lines[e->n++] = strndup(line, len);
+    }
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mtx);
+}
+
+/* The first echoed line that holds text, waiting up to 10 s; -1: none. */
+static int
+echoed(echo_log *e, const char *text)
+{
+    int64_t deadline = test_now_ms() + 10000;
+    struct timespec ts;
+    int found = -1;
+    int i;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&e->mtx);
+    while (found < 0 && test_now_ms() < deadline) {
+        for (i = 0; i < e->n && found < 0; i++) {
+            if (e->lines[i] != NULL && strstr(e->lines[i], text) != NULL) {
+                found = i;
+            }
+        }
+        if (found < 0) {
+            pthread_cond_timedwait(&e->cv, &e->mtx, &ts);
+        }
+    }
+    pthread_mutex_unlock(&e->mtx);
+    return found;
+}
+
+/* A callback held until the test lets it go. */
+typedef struct gate {
+    pthread_mutex_t mtx;
+    pthread_cond_t cv;
+    int entered;
+    int open;
+} gate;
+
+static int
+gated_permission(claude_request *req, const claude_permission *perm,
+                 claude_permission_result *res, void *user)
+{
+    gate *g = user;
+
+    (void)req;
+    (void)perm;
+    pthread_mutex_lock(&g->mtx);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open) {
+        pthread_cond_wait(&g->cv, &g->mtx);
+    }
+    pthread_mutex_unlock(&g->mtx);
+    res->allow = 1;
+    return 0;
+}
+
+START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
+{
+    static const char message[] = "{\"type\":\"note\",\"n\":1}";
+    static const char request[] =
+        "{\"type\":\"control_request\",\"request_id\":\"g1\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
+        "\"command\":\"ls\"}}}";
+    echo_log e = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    claude_options *o = fake_client_options("init", "echo-stderr", NULL);
+    claude_client *c;
+    claude_message *m = NULL;
+    claude_error err;
+    int reply;
+    int after;
+    int i;
+
+    ck_assert_int_eq(claude_options_set_stderr_cb(o, echo_line, &e), 0);
+    ck_assert_int_eq(claude_options_set_permission_cb(o, gated_permission, &g),
+                     0);
+    c = open_client(o);
+
+    /* A message is queued by the time the call returns. */
+    cl_client_route_line(c, message, strlen(message));
+    ck_assert_int_eq(claude_client_receive(c, &m, 0, &err), 0);
+    ck_assert_str_eq(claude_message_type(m), "note");
+    claude_message_free(m);
+
+    /* A request goes to a worker; until it is answered, none is idle. */
+    ck_assert_int_eq(cl_client_wait_idle(c, 0), 0);
+    cl_client_route_line(c, request, strlen(request));
+    pthread_mutex_lock(&g.mtx);
+    while (!g.entered) {
+        pthread_cond_wait(&g.cv, &g.mtx);
+    }
+    pthread_mutex_unlock(&g.mtx);
+    ck_assert_int_eq(cl_client_wait_idle(c, 100), CLAUDE_ETIMEDOUT);
+    pthread_mutex_lock(&g.mtx);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mtx);
+    ck_assert_int_eq(cl_client_wait_idle(c, 10000), 0);
+
+    /* Once idle, the reply is written before anything sent after. */
+    ck_assert_int_eq(claude_client_send(c, "after", &err), 0);
+    after = echoed(&e, "\"content\":\"after\"");
+    reply = echoed(&e, "\"request_id\":\"g1\"");
+    ck_assert_int_ge(reply, 0);
+    ck_assert_int_gt(after, reply);
+    ck_assert_ptr_nonnull(strstr(e.lines[reply], "\"behavior\":\"allow\""));
+
+    claude_client_free(c);
+    claude_options_free(o);
+    for (i = 0; i < e.n; i++) {
+        free(e.lines[i]);
+    }
+}
+END_TEST
+
+/*
  * Endings
  */
 
@@ -1309,6 +1449,9 @@ cl_client_tests(void)
          &a_permission_check_without_a_callback_is_an_error_reply, 30},
         {"client: hooks are registered and called with their input",
          &hooks_are_registered_and_called_with_their_input, 30},
+        {"client: a line routed from outside the reader is handled as "
+         "the reader handles it",
+         &a_routed_line_is_handled_as_the_reader_handles_it, 30},
         {"client: an initialize that never comes back times out, leaving "
          "no child",
          &an_initialize_that_never_comes_back_times_out, 30},
