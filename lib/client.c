@@ -771,6 +771,23 @@ reply_error(claude_client *c, claude_request *req, const char *text,
     cl_out_free(&o);
 }
 
+/*
+ * Answer with an error whose text is prefix and then what, whole: the
+ * CLI's own strings are never cut, so none ends inside a character.
+ */
+static void
+reply_error_about(claude_client *c, claude_request *req, const char *prefix,
+                  const char *what, const char *code)
+{
+    cl_out text;
+
+    cl_out_init(&text);
+    cl_out_str(&text, prefix);
+    cl_out_str(&text, what);
+    reply_error(c, req, cl_out_failed(&text) ? "out of memory" : text.p, code);
+    cl_out_free(&text);
+}
+
 static const char *
 opt_string(json_t *obj, const char *key)
 {
@@ -913,7 +930,6 @@ handle_hook_callback(claude_client *c, claude_request *req)
 {
     json_t *request = claude_request_json(req);
     const char *id = opt_string(request, "callback_id");
-    char text[160];
     json_t *output = NULL;
     char *end;
     unsigned long index = 0;
@@ -929,9 +945,9 @@ handle_hook_callback(claude_client *c, claude_request *req)
         }
     }
     if (hook == NULL) {
-        snprintf(text, sizeof(text), "No hook callback found for ID: %s",
-                 id ? id : "(none)");
-        reply_error(c, req, text, NULL);
+        reply_error_about(c, req,
+                          "No hook callback found for ID: ", id ? id : "(none)",
+                          NULL);
         return;
     }
 
@@ -960,7 +976,6 @@ handle_mcp_message(claude_client *c, claude_request *req)
     json_t *message = json_object_get(request, "message");
     claude_mcp_server *server = NULL;
     json_t *resp;
-    char text[160];
     size_t i;
 
     atomic_fetch_add(&c->st_mcp_message, 1);
@@ -974,8 +989,7 @@ handle_mcp_message(claude_client *c, claude_request *req)
         }
     }
     if (server == NULL) {
-        snprintf(text, sizeof(text), "SDK MCP server not found: %s", name);
-        reply_error(c, req, text, NULL);
+        reply_error_about(c, req, "SDK MCP server not found: ", name, NULL);
         return;
     }
 
@@ -990,8 +1004,6 @@ handle_mcp_message(claude_client *c, claude_request *req)
 static void
 handle_request(claude_client *c, claude_request *req)
 {
-    char text[160];
-
     if (req->id == NULL || req->span.p == NULL || req->subtype == NULL) {
         atomic_fetch_add(&c->st_bad_lines, 1);
         cl_log(&c->log, CLAUDE_LOG_WARNING,
@@ -1008,9 +1020,9 @@ handle_request(claude_client *c, claude_request *req)
         handle_mcp_message(c, req);
     } else {
         atomic_fetch_add(&c->st_other, 1);
-        snprintf(text, sizeof(text), "Unsupported control request subtype: %s",
-                 req->subtype);
-        reply_error(c, req, text, "unsupported_request");
+        reply_error_about(c, req,
+                          "Unsupported control request subtype: ", req->subtype,
+                          "unsupported_request");
     }
 }
 

@@ -798,6 +798,63 @@ START_TEST(hooks_are_registered_and_called_with_their_input)
 END_TEST
 
 /*
+ * Error replies that name what the CLI sent name it whole: a name cut to
+ * fit a buffer could end inside a character, and the line would not be
+ * JSON the CLI can read.
+ */
+START_TEST(error_replies_name_long_names_whole)
+{
+    char name[256];
+    char hook_ask[512];
+    char mcp_ask[512];
+    char subtype_ask[512];
+    char want[512];
+    claude_options *o;
+    claude_client *c;
+    json_t *resp;
+    int i;
+
+    /* "é" 100 times: 200 bytes, each character two. */
+    name[0] = '\0';
+    for (i = 0; i < 100; i++) {
+        strcat(name, "\xc3\xa9");
+    }
+    snprintf(hook_ask, sizeof(hook_ask),
+             "{\"subtype\":\"hook_callback\",\"callback_id\":\"hook_%s\","
+             "\"input\":{}}",
+             name);
+    snprintf(mcp_ask, sizeof(mcp_ask),
+             "{\"subtype\":\"mcp_message\",\"server_name\":\"%s\","
+             "\"message\":{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\","
+             "\"id\":1}}",
+             name);
+    snprintf(subtype_ask, sizeof(subtype_ask), "{\"subtype\":\"x%s\"}", name);
+    o = fake_client_options("init", "ask", hook_ask, "ask", mcp_ask, "ask",
+                            subtype_ask, "wait-eof", NULL);
+    c = open_client(o);
+
+    resp = ask_response(c);
+    snprintf(want, sizeof(want), "No hook callback found for ID: hook_%s",
+             name);
+    ck_assert_str_eq(jstr(resp, "error", NULL), want);
+    json_decref(resp);
+    resp = ask_response(c);
+    snprintf(want, sizeof(want), "SDK MCP server not found: %s", name);
+    ck_assert_str_eq(jstr(resp, "error", NULL), want);
+    json_decref(resp);
+    resp = ask_response(c);
+    snprintf(want, sizeof(want), "Unsupported control request subtype: x%s",
+             name);
+    ck_assert_str_eq(jstr(resp, "error", NULL), want);
+    ck_assert_str_eq(jstr(resp, "error_code", NULL), "unsupported_request");
+    json_decref(resp);
+
+    claude_client_free(c);
+    claude_options_free(o);
+}
+END_TEST
+
+/*
  * Lines routed from outside the reader
  */
 
@@ -1449,6 +1506,8 @@ cl_client_tests(void)
          &a_permission_check_without_a_callback_is_an_error_reply, 30},
         {"client: hooks are registered and called with their input",
          &hooks_are_registered_and_called_with_their_input, 30},
+        {"client: error replies name long names whole",
+         &error_replies_name_long_names_whole, 30},
         {"client: a line routed from outside the reader is handled as "
          "the reader handles it",
          &a_routed_line_is_handled_as_the_reader_handles_it, 30},
