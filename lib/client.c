@@ -648,6 +648,10 @@ cancel_request(claude_client *c, const char *line, size_t len,
 
     (void)line;
     (void)len;
+    /* A cancel without an id names no request, not one whose id is "". */
+    if (r->request_id.p == NULL) {
+        return;
+    }
     cl_lock(&c->pool_mtx);
     for (req = c->inflight; req != NULL; req = req->inflight_next) {
         if (req->key.p != NULL && req->key.n == r->request_id.n &&

@@ -913,6 +913,7 @@ typedef struct gate {
     pthread_cond_t cv;
     int entered;
     int open;
+    int cancelled; /* the request was cancelled when let go */
 } gate;
 
 static int
@@ -921,7 +922,6 @@ gated_permission(claude_request *req, const claude_permission *perm,
 {
     gate *g = user;
 
-    (void)req;
     (void)perm;
     pthread_mutex_lock(&g->mtx);
     g->entered = 1;
@@ -929,9 +929,30 @@ gated_permission(claude_request *req, const claude_permission *perm,
     while (!g->open) {
         pthread_cond_wait(&g->cv, &g->mtx);
     }
+    g->cancelled = claude_request_cancelled(req);
     pthread_mutex_unlock(&g->mtx);
     res->allow = 1;
     return 0;
+}
+
+/* Wait until the gated callback runs. */
+static void
+gate_entered(gate *g)
+{
+    pthread_mutex_lock(&g->mtx);
+    while (!g->entered) {
+        pthread_cond_wait(&g->cv, &g->mtx);
+    }
+    pthread_mutex_unlock(&g->mtx);
+}
+
+static void
+gate_open(gate *g)
+{
+    pthread_mutex_lock(&g->mtx);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mtx);
 }
 
 START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
@@ -942,7 +963,7 @@ START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
         "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
         "\"command\":\"ls\"}}}";
     echo_log e = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
-    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
     claude_options *o = fake_client_options("init", "echo-stderr", NULL);
     claude_client *c;
     claude_message *m = NULL;
@@ -965,16 +986,9 @@ START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
     /* A request goes to a worker; until it is answered, none is idle. */
     ck_assert_int_eq(cl_client_wait_idle(c, 0), 0);
     cl_client_route_line(c, request, strlen(request));
-    pthread_mutex_lock(&g.mtx);
-    while (!g.entered) {
-        pthread_cond_wait(&g.cv, &g.mtx);
-    }
-    pthread_mutex_unlock(&g.mtx);
+    gate_entered(&g);
     ck_assert_int_eq(cl_client_wait_idle(c, 100), CLAUDE_ETIMEDOUT);
-    pthread_mutex_lock(&g.mtx);
-    g.open = 1;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.mtx);
+    gate_open(&g);
     ck_assert_int_eq(cl_client_wait_idle(c, 10000), 0);
 
     /* Once idle, the reply is written before anything sent after. */
@@ -984,6 +998,52 @@ START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
     ck_assert_int_ge(reply, 0);
     ck_assert_int_gt(after, reply);
     ck_assert_ptr_nonnull(strstr(e.lines[reply], "\"behavior\":\"allow\""));
+
+    claude_client_free(c);
+    claude_options_free(o);
+    for (i = 0; i < e.n; i++) {
+        free(e.lines[i]);
+    }
+}
+END_TEST
+
+START_TEST(a_cancel_without_an_id_cancels_nothing)
+{
+    static const char request[] =
+        "{\"type\":\"control_request\",\"request_id\":\"\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{}}}";
+    static const char cancel[] = "{\"type\":\"control_cancel_request\"}";
+    echo_log e = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    claude_options *o = fake_client_options("init", "echo-stderr", NULL);
+    claude_client *c;
+    claude_stats st;
+    claude_error err;
+    int reply;
+    int after;
+    int i;
+
+    ck_assert_int_eq(claude_options_set_stderr_cb(o, echo_line, &e), 0);
+    ck_assert_int_eq(claude_options_set_permission_cb(o, gated_permission, &g),
+                     0);
+    c = open_client(o);
+
+    /* The request, whose id is empty, runs while the cancel comes. */
+    cl_client_route_line(c, request, strlen(request));
+    gate_entered(&g);
+    cl_client_route_line(c, cancel, strlen(cancel));
+    gate_open(&g);
+    ck_assert_int_eq(cl_client_wait_idle(c, 10000), 0);
+    ck_assert_int_eq(g.cancelled, 0);
+    ck_assert_int_eq(claude_client_stats(c, &st), 0);
+    ck_assert_uint_eq(st.cancelled, 0);
+
+    /* So it is answered. */
+    ck_assert_int_eq(claude_client_send(c, "after", &err), 0);
+    after = echoed(&e, "\"content\":\"after\"");
+    reply = echoed(&e, "\"request_id\":\"\"");
+    ck_assert_int_ge(reply, 0);
+    ck_assert_int_gt(after, reply);
 
     claude_client_free(c);
     claude_options_free(o);
@@ -1511,6 +1571,8 @@ cl_client_tests(void)
         {"client: a line routed from outside the reader is handled as "
          "the reader handles it",
          &a_routed_line_is_handled_as_the_reader_handles_it, 30},
+        {"client: a cancel without an id cancels nothing",
+         &a_cancel_without_an_id_cancels_nothing, 30},
         {"client: an initialize that never comes back times out, leaving "
          "no child",
          &an_initialize_that_never_comes_back_times_out, 30},
