@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "claude.h"
+#include "client.h"
 #include "discover.h"
 #include "error.h"
 #include "mcp.h"
@@ -153,6 +154,7 @@ struct claude_client {
     /* The CLI's control requests. */
     pthread_mutex_t pool_mtx;
     pthread_cond_t work_cv;    /* announces a wake token, or stopping */
+    pthread_cond_t idle_cv;    /* announces no request queued or running */
     claude_request *work_head; /* protected by pool_mtx */
     claude_request *work_tail; /* protected by pool_mtx */
     claude_request *inflight;  /* protected by pool_mtx */
@@ -747,6 +749,10 @@ cancel_request(claude_client *c, const char *line, size_t len,
 
     (void)line;
     (void)len;
+    /* A cancel without an id names no request, not one whose id is "". */
+    if (r->request_id.p == NULL) {
+        return;
+    }
     cl_lock(&c->pool_mtx);
     for (req = c->inflight; req != NULL; req = req->inflight_next) {
         if (req->key.p != NULL && req->key.n == r->request_id.n &&
@@ -884,6 +890,23 @@ reply_error(claude_client *c, claude_request *req, const char *text,
     cl_out_str(&o, "}}");
     send_frame(c, req, &o);
     cl_out_free(&o);
+}
+
+/*
+ * Answer with an error whose text is prefix and then what, whole: the
+ * CLI's own strings are never cut, so none ends inside a character.
+ */
+static void
+reply_error_about(claude_client *c, claude_request *req, const char *prefix,
+                  const char *what, const char *code)
+{
+    cl_out text;
+
+    cl_out_init(&text);
+    cl_out_str(&text, prefix);
+    cl_out_str(&text, what);
+    reply_error(c, req, cl_out_failed(&text) ? "out of memory" : text.p, code);
+    cl_out_free(&text);
 }
 
 static const char *
@@ -1029,7 +1052,6 @@ handle_hook_callback(claude_client *c, claude_request *req)
     bool nomem;
     json_t *request = request_object(req, &nomem);
     const char *id = opt_string(request, "callback_id");
-    char text[160];
     json_t *output = NULL;
     char *end;
     unsigned long index = 0;
@@ -1049,9 +1071,9 @@ handle_hook_callback(claude_client *c, claude_request *req)
         }
     }
     if (hook == NULL) {
-        snprintf(text, sizeof(text), "No hook callback found for ID: %s",
-                 id ? id : "(none)");
-        reply_error(c, req, text, NULL);
+        reply_error_about(c, req,
+                          "No hook callback found for ID: ", id ? id : "(none)",
+                          NULL);
         return;
     }
 
@@ -1082,7 +1104,6 @@ handle_mcp_message(claude_client *c, claude_request *req)
     claude_mcp_server *server = NULL;
     json_t *resp;
     json_t *payload;
-    char text[160];
     size_t i;
 
     atomic_fetch_add(&c->st_mcp_message, 1);
@@ -1100,8 +1121,7 @@ handle_mcp_message(claude_client *c, claude_request *req)
         }
     }
     if (server == NULL) {
-        snprintf(text, sizeof(text), "SDK MCP server not found: %s", name);
-        reply_error(c, req, text, NULL);
+        reply_error_about(c, req, "SDK MCP server not found: ", name, NULL);
         return;
     }
 
@@ -1121,8 +1141,6 @@ handle_mcp_message(claude_client *c, claude_request *req)
 static void
 handle_request(claude_client *c, claude_request *req)
 {
-    char text[160];
-
     if (req->id == NULL || req->span.p == NULL || req->subtype == NULL) {
         atomic_fetch_add(&c->st_bad_lines, 1);
         cl_log(&c->log, CLAUDE_LOG_WARNING,
@@ -1139,13 +1157,23 @@ handle_request(claude_client *c, claude_request *req)
         handle_mcp_message(c, req);
     } else {
         atomic_fetch_add(&c->st_other, 1);
-        snprintf(text, sizeof(text), "Unsupported control request subtype: %s",
-                 req->subtype);
-        reply_error(c, req, text, "unsupported_request");
+        reply_error_about(c, req,
+                          "Unsupported control request subtype: ", req->subtype,
+                          "unsupported_request");
     }
 }
 
 static void *worker_main(void *arg);
+
+/*
+ * Is every request the CLI sent answered, or dropped, and released,
+ * with every worker asleep?  Call with pool_mtx held.
+ */
+static bool
+idle_locked(claude_client *c)
+{
+    return c->in_flight == 0 && c->nidle == c->nworkers;
+}
 
 /*
  * Wake a worker, or start one, when work waits and no worker is awake
@@ -1208,6 +1236,9 @@ worker_main(void *arg)
             }
             c->nlooking--;
             c->nidle++;
+            if (idle_locked(c)) {
+                pthread_cond_broadcast(&c->idle_cv);
+            }
             while (c->tokens == 0 && !c->stopping) {
                 pthread_cond_wait(&c->work_cv, &c->pool_mtx);
             }
@@ -1403,6 +1434,45 @@ queue_dropped(claude_client *c, batch *b, const claude_error *err)
 }
 
 /*
+ * Route one line of the child's output by its keys.  Application
+ * messages gather in b; a control request sends b on first, so that
+ * its callback sees the messages that came before it.
+ */
+static void
+route_line(claude_client *c, batch *b, const char *line, size_t len)
+{
+    cl_route r;
+
+    atomic_fetch_add(&c->st_bytes_in, len + 1);
+    if (cl_scan_route(line, len, &r) != 0) {
+        atomic_fetch_add(&c->st_bad_lines, 1);
+        cl_log(&c->log, CLAUDE_LOG_WARNING,
+               "skipped a line that is not a JSON object: %.200s", line);
+        return;
+    }
+    if (cl_slice_eq(r.type, "control_response")) {
+        route_response(c, line, len, &r);
+    } else if (cl_slice_eq(r.type, "control_request")) {
+        queue_push(c, b);
+        queue_request(c, line, len, &r);
+    } else if (cl_slice_eq(r.type, "control_cancel_request")) {
+        cancel_request(c, line, len, &r);
+    } else if (!cl_slice_eq(r.type, "keep_alive")) {
+        queue_message(c, b, line, len, &r);
+    }
+}
+
+void
+cl_client_route_line(claude_client *c, const char *line, size_t len)
+{
+    batch b;
+
+    memset(&b, 0, sizeof(b));
+    route_line(c, &b, line, len);
+    queue_push(c, &b);
+}
+
+/*
  * Application messages are queued in batches: while more lines can be
  * had without waiting, they gather, and the batch goes to the queue
  * before the reader would block, when it grows large, and before a
@@ -1416,7 +1486,6 @@ reader_main(void *arg)
     size_t len;
     claude_error err;
     batch b;
-    cl_route r;
     int rv;
 
     thread_of = c;
@@ -1435,25 +1504,7 @@ reader_main(void *arg)
         if (rv != 0) {
             break;
         }
-        atomic_fetch_add(&c->st_bytes_in, len + 1);
-        if (cl_scan_route(line, len, &r) != 0) {
-            atomic_fetch_add(&c->st_bad_lines, 1);
-            cl_log(&c->log, CLAUDE_LOG_WARNING,
-                   "skipped a line that is not a JSON object: %.200s", line);
-            continue;
-        }
-        if (cl_slice_eq(r.type, "control_response")) {
-            route_response(c, line, len, &r);
-        } else if (cl_slice_eq(r.type, "control_request")) {
-            queue_push(c, &b);
-            queue_request(c, line, len, &r);
-        } else if (cl_slice_eq(r.type, "control_cancel_request")) {
-            cancel_request(c, line, len, &r);
-        } else if (cl_slice_eq(r.type, "keep_alive")) {
-            continue;
-        } else {
-            queue_message(c, &b, line, len, &r);
-        }
+        route_line(c, &b, line, len);
     }
     queue_push(c, &b);
     session_ended(c, rv, &err);
@@ -1565,6 +1616,7 @@ claude_client_new(claude_client **out, const claude_options *opts,
     cl_cond_init(&c->ctl_cv);
     cl_mutex_init(&c->pool_mtx);
     pthread_cond_init(&c->work_cv, NULL);
+    cl_cond_init(&c->idle_cv);
     cl_mutex_init(&c->close_mtx);
     cl_cond_init(&c->close_cv);
     c->id_salt = (unsigned int)getpid() ^ (unsigned int)cl_now_ns() ^
@@ -1974,6 +2026,20 @@ claude_client_stats(claude_client *c, claude_stats *out)
     return 0;
 }
 
+int
+cl_client_wait_idle(claude_client *c, int timeout_ms)
+{
+    int64_t deadline = cl_deadline(timeout_ms);
+    bool idle;
+
+    cl_lock(&c->pool_mtx);
+    while (!(idle = idle_locked(c)) &&
+           cl_cond_wait_until(&c->idle_cv, &c->pool_mtx, deadline)) {
+    }
+    cl_unlock(&c->pool_mtx);
+    return idle ? 0 : CLAUDE_ETIMEDOUT;
+}
+
 /*
  * Callbacks' view of a request
  */
@@ -2068,6 +2134,7 @@ stop_workers(claude_client *c)
     }
     cl_lock(&c->pool_mtx);
     c->nworkers = 0;
+    pthread_cond_broadcast(&c->idle_cv);
     cl_unlock(&c->pool_mtx);
 }
 
@@ -2184,6 +2251,7 @@ client_destroy(claude_client *c, bool graceful)
     close(c->notify_wr);
     pthread_cond_destroy(&c->close_cv);
     pthread_mutex_destroy(&c->close_mtx);
+    pthread_cond_destroy(&c->idle_cv);
     pthread_cond_destroy(&c->work_cv);
     pthread_mutex_destroy(&c->pool_mtx);
     pthread_cond_destroy(&c->ctl_cv);

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "client.h"
 #include "tests.h"
 
 /* Options that start the fake CLI with the given actions. */
@@ -837,6 +838,262 @@ START_TEST(an_answer_memory_ran_out_for_is_an_error_reply)
 END_TEST
 
 /*
+ * Error replies that name what the CLI sent name it whole: a name cut to
+ * fit a buffer could end inside a character, and the line would not be
+ * JSON the CLI can read.
+ */
+START_TEST(error_replies_name_long_names_whole)
+{
+    char name[256];
+    char hook_ask[512];
+    char mcp_ask[512];
+    char subtype_ask[512];
+    char want[512];
+    claude_options *o;
+    claude_client *c;
+    json_t *resp;
+    int i;
+
+    /* "é" 100 times: 200 bytes, each character two. */
+    name[0] = '\0';
+    for (i = 0; i < 100; i++) {
+        strcat(name, "\xc3\xa9");
+    }
+    snprintf(hook_ask, sizeof(hook_ask),
+             "{\"subtype\":\"hook_callback\",\"callback_id\":\"hook_%s\","
+             "\"input\":{}}",
+             name);
+    snprintf(mcp_ask, sizeof(mcp_ask),
+             "{\"subtype\":\"mcp_message\",\"server_name\":\"%s\","
+             "\"message\":{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\","
+             "\"id\":1}}",
+             name);
+    snprintf(subtype_ask, sizeof(subtype_ask), "{\"subtype\":\"x%s\"}", name);
+    o = fake_client_options("init", "ask", hook_ask, "ask", mcp_ask, "ask",
+                            subtype_ask, "wait-eof", NULL);
+    c = open_client(o);
+
+    resp = ask_response(c);
+    snprintf(want, sizeof(want), "No hook callback found for ID: hook_%s",
+             name);
+    ck_assert_str_eq(jstr(resp, "error", NULL), want);
+    json_decref(resp);
+    resp = ask_response(c);
+    snprintf(want, sizeof(want), "SDK MCP server not found: %s", name);
+    ck_assert_str_eq(jstr(resp, "error", NULL), want);
+    json_decref(resp);
+    resp = ask_response(c);
+    snprintf(want, sizeof(want), "Unsupported control request subtype: x%s",
+             name);
+    ck_assert_str_eq(jstr(resp, "error", NULL), want);
+    ck_assert_str_eq(jstr(resp, "error_code", NULL), "unsupported_request");
+    json_decref(resp);
+
+    claude_client_free(c);
+    claude_options_free(o);
+}
+END_TEST
+
+/*
+ * Lines routed from outside the reader
+ */
+
+#define ECHO_MAX 16
+
+/* The fake's stderr, line by line: with echo-stderr, what we wrote. */
+typedef struct echo_log {
+    pthread_mutex_t mtx;
+    pthread_cond_t cv;
+    char *lines[ECHO_MAX];
+    int n;
+} echo_log;
+
+static void
+echo_line(const char *line, size_t len, void *user)
+{
+    echo_log *e = user;
+
+    pthread_mutex_lock(&e->mtx);
+    if (e->n < ECHO_MAX) {
+        e->lines[e->n++] = strndup(line, len);
+    }
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mtx);
+}
+
+/* The first echoed line that holds text, waiting up to 10 s; -1: none. */
+static int
+echoed(echo_log *e, const char *text)
+{
+    int64_t deadline = test_now_ms() + 10000;
+    struct timespec ts;
+    int found = -1;
+    int i;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&e->mtx);
+    while (found < 0 && test_now_ms() < deadline) {
+        for (i = 0; i < e->n && found < 0; i++) {
+            if (e->lines[i] != NULL && strstr(e->lines[i], text) != NULL) {
+                found = i;
+            }
+        }
+        if (found < 0) {
+            pthread_cond_timedwait(&e->cv, &e->mtx, &ts);
+        }
+    }
+    pthread_mutex_unlock(&e->mtx);
+    return found;
+}
+
+/* A callback held until the test lets it go. */
+typedef struct gate {
+    pthread_mutex_t mtx;
+    pthread_cond_t cv;
+    int entered;
+    int open;
+    int cancelled; /* the request was cancelled when let go */
+} gate;
+
+static int
+gated_permission(claude_request *req, const claude_permission *perm,
+                 claude_permission_result *res, void *user)
+{
+    gate *g = user;
+
+    (void)perm;
+    pthread_mutex_lock(&g->mtx);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open) {
+        pthread_cond_wait(&g->cv, &g->mtx);
+    }
+    g->cancelled = claude_request_cancelled(req);
+    pthread_mutex_unlock(&g->mtx);
+    res->allow = 1;
+    return 0;
+}
+
+/* Wait until the gated callback runs. */
+static void
+gate_entered(gate *g)
+{
+    pthread_mutex_lock(&g->mtx);
+    while (!g->entered) {
+        pthread_cond_wait(&g->cv, &g->mtx);
+    }
+    pthread_mutex_unlock(&g->mtx);
+}
+
+static void
+gate_open(gate *g)
+{
+    pthread_mutex_lock(&g->mtx);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mtx);
+}
+
+START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
+{
+    static const char message[] = "{\"type\":\"note\",\"n\":1}";
+    static const char request[] =
+        "{\"type\":\"control_request\",\"request_id\":\"g1\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
+        "\"command\":\"ls\"}}}";
+    echo_log e = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    claude_options *o = fake_client_options("init", "echo-stderr", NULL);
+    claude_client *c;
+    claude_message *m = NULL;
+    claude_error err;
+    int reply;
+    int after;
+    int i;
+
+    ck_assert_int_eq(claude_options_set_stderr_cb(o, echo_line, &e), 0);
+    ck_assert_int_eq(claude_options_set_permission_cb(o, gated_permission, &g),
+                     0);
+    c = open_client(o);
+
+    /* A message is queued by the time the call returns. */
+    cl_client_route_line(c, message, strlen(message));
+    ck_assert_int_eq(claude_client_receive(c, &m, 0, &err), 0);
+    ck_assert_str_eq(claude_message_type(m), "note");
+    claude_message_free(m);
+
+    /* A request goes to a worker; until it is answered, none is idle. */
+    ck_assert_int_eq(cl_client_wait_idle(c, 0), 0);
+    cl_client_route_line(c, request, strlen(request));
+    gate_entered(&g);
+    ck_assert_int_eq(cl_client_wait_idle(c, 100), CLAUDE_ETIMEDOUT);
+    gate_open(&g);
+    ck_assert_int_eq(cl_client_wait_idle(c, 10000), 0);
+
+    /* Once idle, the reply is written before anything sent after. */
+    ck_assert_int_eq(claude_client_send(c, "after", &err), 0);
+    after = echoed(&e, "\"content\":\"after\"");
+    reply = echoed(&e, "\"request_id\":\"g1\"");
+    ck_assert_int_ge(reply, 0);
+    ck_assert_int_gt(after, reply);
+    ck_assert_ptr_nonnull(strstr(e.lines[reply], "\"behavior\":\"allow\""));
+
+    claude_client_free(c);
+    claude_options_free(o);
+    for (i = 0; i < e.n; i++) {
+        free(e.lines[i]);
+    }
+}
+END_TEST
+
+START_TEST(a_cancel_without_an_id_cancels_nothing)
+{
+    static const char request[] =
+        "{\"type\":\"control_request\",\"request_id\":\"\",\"request\":{"
+        "\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{}}}";
+    static const char cancel[] = "{\"type\":\"control_cancel_request\"}";
+    echo_log e = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    claude_options *o = fake_client_options("init", "echo-stderr", NULL);
+    claude_client *c;
+    claude_stats st;
+    claude_error err;
+    int reply;
+    int after;
+    int i;
+
+    ck_assert_int_eq(claude_options_set_stderr_cb(o, echo_line, &e), 0);
+    ck_assert_int_eq(claude_options_set_permission_cb(o, gated_permission, &g),
+                     0);
+    c = open_client(o);
+
+    /* The request, whose id is empty, runs while the cancel comes. */
+    cl_client_route_line(c, request, strlen(request));
+    gate_entered(&g);
+    cl_client_route_line(c, cancel, strlen(cancel));
+    gate_open(&g);
+    ck_assert_int_eq(cl_client_wait_idle(c, 10000), 0);
+    ck_assert_int_eq(g.cancelled, 0);
+    ck_assert_int_eq(claude_client_stats(c, &st), 0);
+    ck_assert_uint_eq(st.cancelled, 0);
+
+    /* So it is answered. */
+    ck_assert_int_eq(claude_client_send(c, "after", &err), 0);
+    after = echoed(&e, "\"content\":\"after\"");
+    reply = echoed(&e, "\"request_id\":\"\"");
+    ck_assert_int_ge(reply, 0);
+    ck_assert_int_gt(after, reply);
+
+    claude_client_free(c);
+    claude_options_free(o);
+    for (i = 0; i < e.n; i++) {
+        free(e.lines[i]);
+    }
+}
+END_TEST
+
+/*
  * Endings
  */
 
@@ -1351,6 +1608,13 @@ cl_client_tests(void)
          &hooks_are_registered_and_called_with_their_input, 30},
         {"client: an answer memory ran out for is an error reply",
          &an_answer_memory_ran_out_for_is_an_error_reply, 30},
+        {"client: error replies name long names whole",
+         &error_replies_name_long_names_whole, 30},
+        {"client: a line routed from outside the reader is handled as "
+         "the reader handles it",
+         &a_routed_line_is_handled_as_the_reader_handles_it, 30},
+        {"client: a cancel without an id cancels nothing",
+         &a_cancel_without_an_id_cancels_nothing, 30},
         {"client: an initialize that never comes back times out, leaving "
          "no child",
          &an_initialize_that_never_comes_back_times_out, 30},

@@ -13,6 +13,7 @@
  *   count REPORT        read stdin to its end, check every line, and
  *                       write a JSON report to REPORT ("-": stdout)
  *   wait-eof            read stdin to its end, ignoring it
+ *   echo-stderr         copy each line of stdin to stderr, to its end
  *   noread              never read again: sleep until killed
  *   close-stdin         close stdin and carry on
  *   ignore-term         ignore SIGTERM from now on
@@ -320,6 +321,20 @@ wait_eof(void)
     char *line;
 
     while ((line = read_line(&len, &complete)) != NULL) {
+        free(line);
+    }
+}
+
+static void
+echo_stderr(void)
+{
+    size_t len;
+    int complete;
+    char *line;
+
+    while ((line = read_line(&len, &complete)) != NULL) {
+        line[len] = '\n';
+        write_all(2, line, len + 1);
         free(line);
     }
 }
@@ -994,6 +1009,8 @@ main(int argc, char **argv)
             }
         } else if (strcmp(a, "wait-eof") == 0) {
             wait_eof();
+        } else if (strcmp(a, "echo-stderr") == 0) {
+            echo_stderr();
         } else if (strcmp(a, "close-stdin") == 0) {
             close(0);
         } else if (strcmp(a, "ignore-term") == 0) {

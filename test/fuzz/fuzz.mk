@@ -19,7 +19,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048
 FUZZ_ARGS ?=
-FUZZ_HARNESSES ?= framer message mcp
+FUZZ_HARNESSES ?= framer message mcp control
 
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
@@ -57,8 +57,15 @@ $(FUZZ_DIR)/lib/%.o: lib/%.c include/claude.h $(wildcard lib/*.h) | fuzz-deps
 
 $(FUZZ_DIR)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) -fsanitize=fuzzer -o $@ $< \
 	  $(FUZZ_LIB_OBJ) $(JANSSON_LIBS)
+
+# The control harness keeps one client open on the fake CLI, which the
+# main Makefile builds (gcc, no sanitizers: it is a child process).
+FAKE_CLI ?= $(BUILD)/test/fake-cli
+$(FUZZ_DIR)/fuzz_control: $(FAKE_CLI)
+$(FUZZ_DIR)/fuzz_control: FUZZ_DEFS = \
+	-DFUZZ_FAKE_CLI='"$(abspath $(FAKE_CLI))"'
 
 # One line per harness; a crash is reported with its log and fails the
 # target after the others have had their turn.
