@@ -339,7 +339,7 @@ queue_unbound(claude_client *c)
 static void
 describe_result(const char *line, char *buf, size_t size)
 {
-    json_t *root = json_loads(line, 0, NULL);
+    json_t *root = cl_json_load(line, strlen(line), 0, NULL, NULL);
     json_t *errors;
     const char *text = NULL;
 

@@ -1,6 +1,6 @@
 /*
  * json.h: raw JSON text, checked, picked apart and written without a
- * parse tree.
+ * parse tree, and parsed into a jansson tree.
  *
  * The CLI's control requests are answered on this path: a permission
  * check needs its tool name and the input to echo back, not a tree of
@@ -30,12 +30,15 @@ bool cl_json_check(const char *p, size_t n);
 bool cl_utf8_valid(const char *p, size_t n);
 
 /*
- * Parse [p, p + n) with json_loadb().  When that fails, *nomem (which
- * may be NULL) says whether memory ran out.  jansson reports a failed
- * allocation in its parser as a syntax error, or not at all, so the
- * text decides: text the checker finds valid failed for lack of
- * memory, unless jansson named one of the limits it has and the
- * checker lacks.  jerr may be NULL.
+ * Parse [p, p + n) into a jansson tree, as json_loadb() does with the
+ * same flags, of which JSON_REJECT_DUPLICATES, JSON_DECODE_ANY and
+ * JSON_ALLOW_NUL are known (another is a bug in the caller: an assert
+ * stops it, or without asserts the parse fails).  Unlike jansson, a NUL
+ * byte in the text is never taken.  When memory runs out the parse
+ * fails whole, frees what it built and sets *nomem; on invalid text
+ * *nomem is false.  nomem may be NULL.  jerr, which may be NULL, says
+ * why: for invalid text jansson's own text, position and code (jansson
+ * parses the text again to tell), else "out of memory".
  */
 json_t *cl_json_load(const char *p, size_t n, size_t flags, json_error_t *jerr,
                      bool *nomem);

@@ -1030,6 +1030,8 @@ load_settings_file(const claude_options *o, const char *path, json_t **out,
                           path);
         goto out_free_path;
     }
+    /* TODO: read the file whole and parse it with cl_json_load(), since
+     * jansson's parser is not safe when memory runs out. */
     *out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
     (void)close(fd);
     if (*out != NULL && !json_is_object(*out)) {

@@ -17,7 +17,7 @@ ALLOC_BIN = $(ALLOC_DIR)/alloc-fail
 # Every function through which the library allocates; the check below
 # fails the build when the library starts calling another one.
 ALLOC_WRAPPED := malloc calloc realloc free strdup strndup newlocale \
-	freelocale pthread_create json_loadb json_loads
+	freelocale pthread_create
 ALLOC_UNWRAPPED := asprintf vasprintf open_memstream open_wmemstream \
 	getline getdelim realpath canonicalize_file_name get_current_dir_name \
 	reallocarray aligned_alloc posix_memalign memalign valloc pvalloc \

@@ -44,14 +44,6 @@
  *   signal crashed or hung.  The step it was in and the backtrace of
  *   the failed allocation are in memory the parent shares, and are
  *   printed with N.
- * - jansson's parser is not safe against its own failed allocations:
- *   when the buffer that holds a token cannot grow, its lexer goes on
- *   without the byte, and may then build a wrong tree, run past its
- *   buffer or crash.  json_loadb and json_loads are wrapped as well, to
- *   know when a fault falls inside a parse, and the place where jansson
- *   grows that buffer is found once at start (calibrate()).  A run
- *   that fails after that one kind of fault is listed as jansson's and
- *   not counted against the library; every other failure is.
  *
  * What a run may end in.  A library call that fails must return
  * CLAUDE_ENOMEM, or CLAUDE_ESYS with ENOMEM or EAGAIN as its errno
@@ -110,9 +102,6 @@ int __real_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
 locale_t __real_newlocale(int mask, const char *name, locale_t base);
 void __real_freelocale(locale_t loc);
-json_t *__real_json_loadb(const char *text, size_t len, size_t flags,
-                          json_error_t *jerr);
-json_t *__real_json_loads(const char *text, size_t flags, json_error_t *jerr);
 
 void *__wrap_malloc(size_t size);
 void *__wrap_calloc(size_t n, size_t size);
@@ -124,9 +113,6 @@ int __wrap_pthread_create(pthread_t *thr, const pthread_attr_t *attr,
                           void *(*fn)(void *), void *arg);
 locale_t __wrap_newlocale(int mask, const char *name, locale_t base);
 void __wrap_freelocale(locale_t loc);
-json_t *__wrap_json_loadb(const char *text, size_t len, size_t flags,
-                          json_error_t *jerr);
-json_t *__wrap_json_loads(const char *text, size_t flags, json_error_t *jerr);
 
 typedef enum fault_kind {
     FAULT_MALLOC,
@@ -184,8 +170,6 @@ typedef struct report {
     fault_kind kind;
     size_t size;
     bool on_main;
-    bool jansson_wrong; /* a parse absorbed the fault and erred */
-    bool lexer_growth;  /* the fault was jansson's lexer buffer growing */
     int ntrace;
     void *trace[TRACE_DEPTH];
     unsigned long nleaks;
@@ -205,39 +189,13 @@ static atomic_ulong foreign_frees;
 static unsigned long fail_at; /* 0: nothing fails */
 static bool tracing;
 static _Thread_local bool on_main_thread;
-static _Thread_local unsigned long faults_here; /* injected on this thread */
-static _Thread_local int parsing; /* inside json_loadb or json_loads */
 
-/*
- * Where jansson's realloc returns from its malloc, and the library
- * that holds it; found by calibrate().  A fault with it as the second
- * jansson frame is a jansson text buffer that could not grow.
- */
-static void *grow_site;
-static void *jansson_base;
-static bool calibrating;
 static report *rep; /* this child's report, in shared memory */
 
 static size_t
 slot_of(const void *p)
 {
     return ((uintptr_t)p >> 4) % TABLE_SIZE;
-}
-
-/* The n-th frame of trace that lies in jansson, or NULL. */
-static void *
-nth_jansson_frame(void *const *trace, int ntrace, int n)
-{
-    Dl_info info;
-    int i;
-
-    for (i = 0; i < ntrace; i++) {
-        if (dladdr(trace[i], &info) != 0 && info.dli_fbase == jansson_base &&
-            --n == 0) {
-            return trace[i];
-        }
-    }
-    return NULL;
 }
 
 /* Is this fault point the one that fails?  Records it if so. */
@@ -256,15 +214,11 @@ fault(fault_kind kind, size_t size)
     if (n != fail_at) {
         return false;
     }
-    faults_here++;
     rep->hit = true;
     rep->kind = kind;
     rep->size = size;
     rep->on_main = on_main_thread;
     rep->ntrace = backtrace(rep->trace, TRACE_DEPTH);
-    rep->lexer_growth =
-        parsing > 0 && kind == FAULT_JANSSON && grow_site != NULL &&
-        nth_jansson_frame(rep->trace, rep->ntrace, 2) == grow_site;
     return true;
 }
 
@@ -436,68 +390,12 @@ __wrap_freelocale(locale_t loc)
     __real_freelocale(loc);
 }
 
-/*
- * jansson's parser does not always fail when an allocation in it does:
- * its lexer ignores a failed growth of its text buffer and goes on
- * without the byte.  A parse that returns a tree although the fault
- * was injected inside it is repeated, and when the trees differ, the
- * run is marked: a check that then fails blames jansson, not us.
- */
-static json_t *
-parse_checked(json_t *j, const char *text, size_t len, size_t flags,
-              unsigned long faults_before)
-{
-    json_t *again;
-
-    parsing--;
-    if (j == NULL || faults_here == faults_before) {
-        return j;
-    }
-    again = __real_json_loadb(text, len, flags, NULL);
-    if (!json_equal(j, again)) {
-        rep->jansson_wrong = true;
-    }
-    json_decref(again);
-    return j;
-}
-
-json_t *
-__wrap_json_loadb(const char *text, size_t len, size_t flags,
-                  json_error_t *jerr)
-{
-    unsigned long before = faults_here;
-
-    parsing++;
-    return parse_checked(__real_json_loadb(text, len, flags, jerr), text, len,
-                         flags, before);
-}
-
-json_t *
-__wrap_json_loads(const char *text, size_t flags, json_error_t *jerr)
-{
-    unsigned long before = faults_here;
-
-    parsing++;
-    return parse_checked(__real_json_loads(text, flags, jerr), text,
-                         strlen(text), flags, before);
-}
-
 /* jansson's allocator: the same table, counted as its own kind. */
 static void *
 jansson_malloc(size_t size)
 {
-    void *trace[TRACE_DEPTH];
-    Dl_info info;
     void *p;
-    int n;
 
-    if (calibrating && size == 512) {
-        n = backtrace(trace, TRACE_DEPTH);
-        if (dladdr((void *)__real_json_loads, &info) != 0) {
-            jansson_base = info.dli_fbase;
-            grow_site = nth_jansson_frame(trace, n, 2);
-        }
-    }
     if (fault(FAULT_JANSSON, size)) {
         return NULL;
     }
@@ -1237,7 +1135,6 @@ typedef struct tally {
     unsigned long success;
     unsigned long success_hit; /* the fault was injected and absorbed */
     unsigned long answer;
-    unsigned long jansson;     /* wrong trees from jansson's parser */
     unsigned long by_code[32]; /* by -code */
     unsigned long esys_thread;
     unsigned long retries; /* runs where an accessor needed a second call */
@@ -1381,19 +1278,6 @@ judge_run(unsigned long n, int status, const report *r, tally *t)
     char why[64];
     const char *failure = failure_of(status, r, why, sizeof(why));
 
-    /*
-     * jansson's lexer goes on without a byte its buffer could not grow
-     * for, and then may return a wrong tree, overrun its buffer or
-     * crash.  Whatever follows is jansson's, not the library's.
-     */
-    if (failure != NULL && r->hit && r->lexer_growth) {
-        t->jansson++;
-        printf("alloc-fail: N=%lu: jansson's lexer lost a byte when its "
-               "buffer could not grow, and the run %s (in step \"%s\"%s)\n",
-               n, failure, r->where[0] ? r->where : r->step,
-               r->jansson_wrong ? "; the tree differs from the line" : "");
-        return true;
-    }
     if (failure != NULL) {
         print_failure(n, status, r, failure);
         return false;
@@ -1490,30 +1374,6 @@ sweep(unsigned long last, int jobs, tally *t)
     }
 }
 
-/*
- * Find where jansson's realloc calls its malloc: parse a line with a
- * string long enough that the lexer's buffer grows to 512 bytes.
- */
-static void
-calibrate(void)
-{
-    char line[600];
-    json_t *j;
-
-    memset(line, 'x', sizeof(line));
-    memcpy(line, "[\"", 2);
-    memcpy(line + sizeof(line) - 3, "\"]", 3);
-    json_set_alloc_funcs(jansson_malloc, jansson_free);
-    calibrating = true;
-    j = __real_json_loads(line, 0, NULL);
-    calibrating = false;
-    json_decref(j);
-    if (grow_site == NULL) {
-        fprintf(stderr, "alloc-fail: cannot find jansson's realloc\n");
-        exit(2);
-    }
-}
-
 static long
 env_number(const char *name, long fallback)
 {
@@ -1554,9 +1414,6 @@ print_tally(const tally *t)
                t->esys_thread);
     }
     printf(", %lu answered the CLI with an error\n", t->answer);
-    printf("alloc-fail: %lu runs failed in jansson's lexer, which loses a "
-           "byte when its buffer cannot grow (listed above)\n",
-           t->jansson);
     printf("alloc-fail: %lu faults hit a library thread, %lu were thread "
            "starts; %lu runs read an accessor twice\n",
            t->on_threads, t->thread_faults, t->retries);
@@ -1598,7 +1455,6 @@ main(void)
         return 2;
     }
     memset(&t, 0, sizeof(t));
-    calibrate();
 
     if (only > 0) {
         status = run_one((unsigned long)only, false, &r);

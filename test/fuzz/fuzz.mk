@@ -19,7 +19,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048
 FUZZ_ARGS ?=
-FUZZ_HARNESSES ?= framer message mcp control
+FUZZ_HARNESSES ?= framer message mcp control json
 
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
