@@ -999,6 +999,49 @@ both_set(claude_error *err, claude_option a, claude_option b)
                         cl_option_name(a), cl_option_name(b));
 }
 
+/*
+ * Read fd to its end into *out (malloc'd, NUL-terminated, *len bytes
+ * before the NUL).  Returns 0 or an errno value.
+ */
+static int
+read_whole(int fd, char **out, size_t *len)
+{
+    char *buf = NULL;
+    char *grown;
+    size_t cap = 0;
+    size_t used = 0;
+    ssize_t n;
+
+    for (;;) {
+        if (cap - used < 2) {
+            cap = cap != 0 ? cap * 2 : 4096;
+            grown = realloc(buf, cap);
+            if (grown == NULL) {
+                free(buf);
+                return ENOMEM;
+            }
+            buf = grown;
+        }
+        n = read(fd, buf + used, cap - used - 1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            n = errno;
+            free(buf);
+            return (int)n;
+        }
+        if (n == 0) {
+            break;
+        }
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    *out = buf;
+    *len = used;
+    return 0;
+}
+
 /* Load the settings file, relative to CLAUDE_OPT_CWD as the CLI is. */
 static int
 load_settings_file(const claude_options *o, const char *path, json_t **out,
@@ -1006,8 +1049,10 @@ load_settings_file(const claude_options *o, const char *path, json_t **out,
 {
     const char *cwd = str_opt(o, CLAUDE_OPT_CWD);
     char *full = NULL;
+    char *text = NULL;
     json_error_t jerr;
-    size_t len;
+    bool nomem = false;
+    size_t len = 0;
     int rv = 0;
     int fd;
 
@@ -1030,16 +1075,26 @@ load_settings_file(const claude_options *o, const char *path, json_t **out,
                           path);
         goto out_free_path;
     }
-    /* TODO: read the file whole and parse it with cl_json_load(), since
-     * jansson's parser is not safe when memory runs out. */
-    *out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+    rv = read_whole(fd, &text, &len);
     (void)close(fd);
+    if (rv != 0) {
+        rv = rv == ENOMEM
+                 ? cl_error_set(err, CLAUDE_ENOMEM, "out of memory")
+                 : cl_error_sys(err, CLAUDE_EINVAL, rv,
+                                "cannot read the CLAUDE_OPT_SETTINGS file %s",
+                                path);
+        goto out_free_path;
+    }
+    *out = cl_json_load(text, len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
+    free(text);
     if (*out != NULL && !json_is_object(*out)) {
         snprintf(jerr.text, sizeof(jerr.text), "not a JSON object");
         json_decref(*out);
         *out = NULL;
     }
-    if (*out == NULL) {
+    if (*out == NULL && nomem) {
+        rv = cl_error_set(err, CLAUDE_ENOMEM, "out of memory");
+    } else if (*out == NULL) {
         rv = cl_error_set(err, CLAUDE_EINVAL,
                           "the CLAUDE_OPT_SETTINGS file %s cannot take "
                           "CLAUDE_OPT_SANDBOX: %s",
