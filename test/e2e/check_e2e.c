@@ -284,6 +284,7 @@ typedef struct tools {
     atomic_int calls;
     atomic_int running;
     atomic_int saw_cancel;
+    atomic_int slept; /* the sleep tool has returned */
 } tools;
 
 static int
@@ -312,6 +313,7 @@ sleep_tool(claude_mcp_call *call, json_t *args, void *user)
         test_sleep_ms(10);
     }
     atomic_store(&t->saw_cancel, claude_mcp_call_cancelled(call));
+    atomic_store(&t->slept, 1);
     return claude_mcp_call_add_text(call, "slept");
 }
 
@@ -777,6 +779,11 @@ START_TEST(an_interrupt_during_a_tool_and_a_permission_check)
     until_result(c, &r);
     pthread_join(thr, NULL);
     ck_assert_int_eq(k.rv, 0);
+
+    /* The result may come before the handler's next look at its flag. */
+    for (i = 0; i < 1000 && !atomic_load(&t.slept); i++) {
+        test_sleep_ms(10);
+    }
     ck_assert_int_eq(atomic_load(&t.saw_cancel), 1);
 
     /* During a permission check: the callback sees the cancel. */
