@@ -43,7 +43,6 @@ struct job {
     int threads;          /* consumer or writer threads */
     long inflight;        /* control requests in flight */
     long sleep_us;        /* in each permission callback */
-    long max_workers;     /* 0: the library's default */
     int version_check;    /* startup: run the CLI's -v probe */
     int is_ts;            /* runs in node, through the SDK */
     int measured;         /* the runs are done */
