@@ -17,6 +17,10 @@
 #             NAME section names it and, for a function, whose
 #             SYNOPSIS declares it; and libclaude(3) lists it as
 #             ".BR SYMBOL (3)".
+#   errors    An error code a reader cannot look up.  Every code of
+#             the header's list has an entry in libclaude-errors(3)
+#             that gives its name, its number and its claude_strerror
+#             text, as .BR CLAUDE_X " (\-N), \[lq]TEXT\[rq]".
 #   synopsis  A prototype that no longer matches.  Every prototype in
 #             a SYNOPSIS is the declaration in include/claude.h with
 #             CLAUDE_API and CLAUDE_NODISCARD removed, differing at
@@ -531,6 +535,25 @@ for s in $syms; do
     fi
 done
 report exports "$nsyms exported symbols have pages and libclaude(3) rows"
+
+# ---------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------
+ncodes=0
+sed -n 's/^ *XX(\([A-Z0-9_]*\), *-\([0-9]*\), *"\(.*\)").*$/\1	\2	\3/p' \
+    "$HEADER" >"$tmp/codes"
+[ -s "$tmp/codes" ] || problem "$HEADER: no XX(NAME, -N, \"text\") codes found"
+# The page with each line that ends in a backslash joined to the next.
+awk '{ while (sub(/\\$/, "") && (getline more) > 0) { $0 = $0 more }
+       print }' man/libclaude-errors.3 >"$tmp/errors.3"
+while IFS='	' read -r code num text; do
+    ncodes=$((ncodes + 1))
+    entry=".BR CLAUDE_$code \" (\\-$num), \\[lq]$text\\[rq]\""
+    if ! grep -qxF "$entry" "$tmp/errors.3"; then
+        problem "CLAUDE_$code: man/libclaude-errors.3 has no entry $entry"
+    fi
+done <"$tmp/codes"
+report errors "$ncodes error codes have entries in libclaude-errors(3)"
 
 # ---------------------------------------------------------------------
 # synopsis
