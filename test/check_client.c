@@ -22,82 +22,11 @@
 #include "client.h"
 #include "tests.h"
 
-/* Options that start the fake CLI with the given actions. */
-claude_options *
-fake_client_options(const char *action, ...)
-{
-    claude_options *o = NULL;
-    char spec[8192];
-    size_t used = 0;
-    va_list ap;
-    int n;
-
-    spec[0] = '\0';
-    va_start(ap, action);
-    while (action != NULL) {
-        n = snprintf(spec + used, sizeof(spec) - used, "%s%s",
-                     used ? "\x1f" : "", action);
-        ck_assert(n > 0 && (size_t)n < sizeof(spec) - used);
-        used += (size_t)n;
-        action = va_arg(ap, const char *);
-    }
-    va_end(ap);
-
-    ck_assert_int_eq(claude_options_new(&o), 0);
-    ck_assert_int_eq(
-        claude_options_set_string(o, CLAUDE_OPT_CLI_PATH, fake_cli()), 0);
-    ck_assert_int_eq(claude_options_set_env(o, "FAKE_CLI_ARGS", spec), 0);
-    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_CLOSE_GRACE_MS, 2000),
-                     0);
-    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_TERM_GRACE_MS, 1000),
-                     0);
-    return o;
-}
-
-static claude_client *
-open_client(const claude_options *o)
-{
-    claude_client *c = NULL;
-    claude_error err;
-    int rv = claude_client_new(&c, o, &err);
-
-    ck_assert_msg(rv == 0, "claude_client_new: %s (%s)", claude_strerror(rv),
-                  err.message);
-    return c;
-}
-
-/* The next message, which must come within 10 s. */
-static claude_message *
-next_message(claude_client *c)
-{
-    claude_message *m = NULL;
-    claude_error err;
-    int rv = claude_client_receive(c, &m, 10000, &err);
-
-    ck_assert_msg(rv == 0, "receive: %s (%s)", claude_strerror(rv),
-                  err.message);
-    return m;
-}
-
-/* The next message's JSON, as a new reference; the message is freed. */
-static json_t *
-next_json(claude_client *c, const char *type)
-{
-    claude_message *m = next_message(c);
-    json_t *j;
-
-    ck_assert_str_eq(claude_message_type(m), type);
-    j = json_incref(claude_message_json(m));
-    ck_assert_ptr_nonnull(j);
-    claude_message_free(m);
-    return j;
-}
-
 /* The "response" of an ask_report, as a new reference. */
 static json_t *
 ask_response(claude_client *c)
 {
-    json_t *report = next_json(c, "ask_report");
+    json_t *report = test_next_json(c, "ask_report");
     json_t *resp = json_incref(json_object_get(report, "response"));
 
     json_decref(report);
@@ -134,10 +63,10 @@ START_TEST(open_initializes_and_messages_arrive_in_order)
         "\"total_cost_usd\":0.25}",
         "wait-eof", NULL);
     int64_t start = test_now_ms();
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     claude_message *m;
 
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "system");
     ck_assert_str_eq(claude_message_subtype(m), "init");
     claude_message_free(m);
@@ -147,11 +76,11 @@ START_TEST(open_initializes_and_messages_arrive_in_order)
                 "%lld ms\n",
                 (long long)(test_now_ms() - start));
     }
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "assistant");
     ck_assert_str_eq(claude_message_text(m), "hello");
     claude_message_free(m);
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "result");
     ck_assert_int_eq(claude_message_is_error(m), 0);
     ck_assert_str_eq(claude_message_result(m), "done");
@@ -177,7 +106,7 @@ START_TEST(send_writes_a_user_message)
         "\"user\",\"content\":[{\"type\":\"text\",\"text\":\"blocks\"}]},"
         "\"parent_tool_use_id\":null}",
         "send", "{\"type\":\"ok\"}", "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     claude_message *m;
     claude_error err;
 
@@ -191,7 +120,7 @@ START_TEST(send_writes_a_user_message)
     /* Text that is not UTF-8 is refused before anything is written. */
     ck_assert_int_eq(claude_client_send(c, "caf\xe9", &err), CLAUDE_EINVAL);
     ck_assert_str_eq(err.message, "the text is not UTF-8");
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "ok");
     claude_message_free(m);
     claude_client_free(c);
@@ -207,8 +136,8 @@ START_TEST(an_mcp_message_before_the_initialize_reply_is_answered)
         "\"subtype\":\"mcp_message\",\"server_name\":\"tools\",\"message\":"
         "{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\"}}}",
         "init", "await-response", "m1", "wait-eof", NULL);
-    claude_client *c = open_client(o);
-    json_t *report = next_json(c, "await_report");
+    claude_client *c = test_open_client(o);
+    json_t *report = test_next_json(c, "await_report");
 
     ck_assert_str_eq(jstr(report, "response", "request_id"), "m1");
     ck_assert_ptr_nonnull(jstr(report, "response", "subtype"));
@@ -239,7 +168,7 @@ START_TEST(replies_out_of_order_reach_their_callers)
 {
     claude_options *o =
         fake_client_options("init", "hold", "3", "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     const char *subtypes[3] = {"first_thing", "second_thing", "third_thing"};
     controller k[3];
     pthread_t thr[3];
@@ -270,7 +199,7 @@ START_TEST(a_control_error_reply_is_econtrol)
 {
     claude_options *o =
         fake_client_options("init", "refuse", "set_model", "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     claude_error err;
 
     ck_assert_int_eq(claude_client_set_model(c, "some-model", &err),
@@ -288,23 +217,23 @@ START_TEST(unknown_message_types_pass_through)
         "send", "{\"subtype\":\"later\",\"type\":\"system\",\"extra\":true}",
         "send", "{\"type\":\"keep_alive\"}", "send", "{\"type\":\"last\"}",
         "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     claude_message *m;
     size_t len;
 
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "brand_new");
     ck_assert_str_eq(claude_message_line(m, &len),
                      "{\"type\":\"brand_new\",\"x\":[1,{\"type\":\"no\"}]}");
     claude_message_free(m);
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "system");
     ck_assert_str_eq(claude_message_subtype(m), "later");
     ck_assert(json_is_true(json_object_get(claude_message_json(m), "extra")));
     claude_message_free(m);
 
     /* keep_alive is the protocol's own and never reaches the caller. */
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "last");
     claude_message_free(m);
     claude_client_free(c);
@@ -429,8 +358,8 @@ START_TEST(sixty_four_permission_checks_run_at_once)
     s.sleep_ms = 200;
     o = permission_options(&s, "init", "burst", "64", "wait-eof", NULL);
     ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_MAX_WORKERS, 64), 0);
-    c = open_client(o);
-    report = next_json(c, "burst_report");
+    c = test_open_client(o);
+    report = test_next_json(c, "burst_report");
 
     ck_assert_int_eq(json_integer_value(json_object_get(report, "answered")),
                      64);
@@ -473,8 +402,8 @@ START_TEST(a_cancel_while_the_callback_runs_suppresses_the_reply)
 
     s.mode = 3;
     o = permission_options(&s, "init", "cancel-test", "100", "wait-eof", NULL);
-    c = open_client(o);
-    report = next_json(c, "cancel_report");
+    c = test_open_client(o);
+    report = test_next_json(c, "cancel_report");
     ck_assert(json_is_false(json_object_get(report, "replied")));
     json_decref(report);
     ck_assert_int_eq(atomic_load(&s.saw_cancel), 1);
@@ -498,7 +427,7 @@ START_TEST(deny_carries_its_message_and_interrupt)
         "{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
         "\"command\":\"rm -rf /\"},\"tool_use_id\":\"tu_1\"}",
         "wait-eof", NULL);
-    c = open_client(o);
+    c = test_open_client(o);
     resp = ask_response(c);
     ck_assert_str_eq(jstr(resp, "subtype", NULL), "success");
     ck_assert_str_eq(jstr(resp, "response", "behavior"), "deny");
@@ -526,7 +455,7 @@ START_TEST(allow_can_change_the_input_and_permissions)
         "{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{"
         "\"command\":\"ls\"},\"tool_use_id\":\"tu_2\"}",
         "wait-eof", NULL);
-    c = open_client(o);
+    c = test_open_client(o);
     resp = ask_response(c);
     payload = json_object_get(resp, "response");
     ck_assert_str_eq(jstr(payload, "behavior", NULL), "allow");
@@ -546,7 +475,7 @@ END_TEST
 static json_t *
 await_response(claude_client *c)
 {
-    json_t *report = next_json(c, "await_report");
+    json_t *report = test_next_json(c, "await_report");
     json_t *resp = json_incref(json_object_get(report, "response"));
 
     json_decref(report);
@@ -570,7 +499,7 @@ START_TEST(a_permission_check_is_answered_from_its_raw_text)
         "\"B\\u0061sh\",\"input\":{\"x\":\"caf\\u00e9 \\\"q\\\"\","
         "\"n\":[1,-2.5e3,true,null,{}]},\"tool_use_id\":\"tu_\\u0033\"}}",
         "await-response", "r1", "wait-eof", NULL);
-    c = open_client(o);
+    c = test_open_client(o);
     resp = await_response(c);
     ck_assert_str_eq(jstr(resp, "subtype", NULL), "success");
     ck_assert_str_eq(jstr(resp, "request_id", NULL), "r1");
@@ -617,7 +546,7 @@ START_TEST(a_permission_check_with_broken_input_is_an_error_reply)
     for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         o = permission_options(&s, "init", "send", lines[i], "await-response",
                                "b1", "wait-eof", NULL);
-        c = open_client(o);
+        c = test_open_client(o);
         resp = await_response(c);
         ck_assert_str_eq(jstr(resp, "subtype", NULL), "error");
         ck_assert_str_eq(jstr(resp, "request_id", NULL), "b1");
@@ -643,7 +572,7 @@ START_TEST(a_failing_callback_is_an_error_reply_and_the_session_goes_on)
         &s, "init", "ask",
         "{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{}}",
         "ask", "{\"subtype\":\"bogus_subtype\"}", "wait-eof", NULL);
-    c = open_client(o);
+    c = test_open_client(o);
     resp = ask_response(c);
     ck_assert_str_eq(jstr(resp, "subtype", NULL), "error");
     ck_assert_str_eq(jstr(resp, "error", NULL), "the callback broke");
@@ -673,7 +602,7 @@ START_TEST(closing_the_client_from_its_own_callback_is_erecursive)
         &s, "init", "ask",
         "{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{}}",
         "wait-eof", NULL);
-    c = open_client(o);
+    c = test_open_client(o);
     atomic_store(&s.client, c);
     resp = ask_response(c);
     ck_assert_str_eq(jstr(resp, "response", "behavior"), "allow");
@@ -690,7 +619,7 @@ START_TEST(a_permission_check_without_a_callback_is_an_error_reply)
         "init", "ask",
         "{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{}}",
         "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     json_t *resp = ask_response(c);
 
     ck_assert_str_eq(jstr(resp, "subtype", NULL), "error");
@@ -758,7 +687,7 @@ START_TEST(hooks_are_registered_and_called_with_their_input)
                      0);
     ck_assert_int_eq(
         claude_options_add_hook(o, "Stop", NULL, 0, stop_hook, NULL), 0);
-    c = open_client(o);
+    c = test_open_client(o);
 
     resp = ask_response(c);
     ck_assert_str_eq(jstr(resp, "subtype", NULL), "success");
@@ -827,7 +756,7 @@ START_TEST(an_answer_memory_ran_out_for_is_an_error_reply)
     ck_assert_int_eq(claude_options_add_hook(o, "Stop", NULL, 0,
                                              stop_hook_then_no_memory, NULL),
                      0);
-    c = open_client(o);
+    c = test_open_client(o);
     resp = ask_response(c);
     ck_assert_str_eq(jstr(resp, "subtype", NULL), "error");
     ck_assert_str_eq(jstr(resp, "error", NULL), "out of memory");
@@ -871,7 +800,7 @@ START_TEST(error_replies_name_long_names_whole)
     snprintf(subtype_ask, sizeof(subtype_ask), "{\"subtype\":\"x%s\"}", name);
     o = fake_client_options("init", "ask", hook_ask, "ask", mcp_ask, "ask",
                             subtype_ask, "wait-eof", NULL);
-    c = open_client(o);
+    c = test_open_client(o);
 
     resp = ask_response(c);
     snprintf(want, sizeof(want), "No hook callback found for ID: hook_%s",
@@ -1015,7 +944,7 @@ START_TEST(a_routed_line_is_handled_as_the_reader_handles_it)
     ck_assert_int_eq(claude_options_set_stderr_cb(o, echo_line, &e), 0);
     ck_assert_int_eq(claude_options_set_permission_cb(o, gated_permission, &g),
                      0);
-    c = open_client(o);
+    c = test_open_client(o);
 
     /* A message is queued by the time the call returns. */
     cl_client_route_line(c, message, strlen(message));
@@ -1066,7 +995,7 @@ START_TEST(a_cancel_without_an_id_cancels_nothing)
     ck_assert_int_eq(claude_options_set_stderr_cb(o, echo_line, &e), 0);
     ck_assert_int_eq(claude_options_set_permission_cb(o, gated_permission, &g),
                      0);
-    c = open_client(o);
+    c = test_open_client(o);
 
     /* The request, whose id is empty, runs while the cancel comes. */
     cl_client_route_line(c, request, strlen(request));
@@ -1151,8 +1080,8 @@ START_TEST(an_error_result_then_exit_1_reports_both)
         "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,"
         "\"result\":\"API Error: connection refused\",\"session_id\":\"s\"}",
         "exit", "1", NULL);
-    claude_client *c = open_client(o);
-    claude_message *m = next_message(c);
+    claude_client *c = test_open_client(o);
+    claude_message *m = test_next_message(c, NULL);
     claude_error err;
 
     ck_assert_int_eq(claude_message_is_error(m), 1);
@@ -1188,8 +1117,8 @@ killer_main(void *arg)
 START_TEST(a_child_killed_during_a_pending_request_fails_it_at_once)
 {
     claude_options *o = fake_client_options("init", "ids", "noread", NULL);
-    claude_client *c = open_client(o);
-    json_t *ids = next_json(c, "");
+    claude_client *c = test_open_client(o);
+    json_t *ids = test_next_json(c, "");
     claude_error err;
     pthread_t thr;
     killer k;
@@ -1223,7 +1152,7 @@ START_TEST(close_wakes_a_blocked_receive_and_the_fd_tells_of_messages)
 {
     claude_options *o = fake_client_options(
         "init", "send", "{\"type\":\"one\"}", "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     struct pollfd pfd;
     claude_message *m;
     pthread_t thr;
@@ -1232,7 +1161,7 @@ START_TEST(close_wakes_a_blocked_receive_and_the_fd_tells_of_messages)
     pfd.fd = claude_client_fd(c);
     pfd.events = POLLIN;
     ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     ck_assert_str_eq(claude_message_type(m), "one");
     claude_message_free(m);
     ck_assert_int_eq(poll(&pfd, 1, 0), 0);
@@ -1309,7 +1238,7 @@ START_TEST(close_returns_while_a_send_is_stuck_on_a_cli_that_stopped_reading)
     ck_assert_int_eq(
         claude_options_set_int(o, CLAUDE_OPT_LOG_LEVEL, CLAUDE_LOG_INFO), 0);
     ck_assert_int_eq(claude_options_set_log_cb(o, close_on_sigterm, &l), 0);
-    c = open_client(o);
+    c = test_open_client(o);
     atomic_store(&l.c, c);
     b.c = c;
     b.rv = 1;
@@ -1358,9 +1287,9 @@ START_TEST(closing_from_the_stderr_callback_is_erecursive)
     atomic_init(&l.rv, 1);
     atomic_init(&l.calls, 0);
     ck_assert_int_eq(claude_options_set_stderr_cb(o, close_from_stderr, &l), 0);
-    c = open_client(o);
+    c = test_open_client(o);
     atomic_store(&l.c, c);
-    m = next_message(c);
+    m = test_next_message(c, NULL);
     claude_message_free(m);
     ck_assert_int_eq(claude_client_close(c), 0);
     ck_assert_int_eq(atomic_load(&l.calls), 1);
@@ -1377,7 +1306,7 @@ START_TEST(controls_fail_with_a_code_for_each_cause)
         "answer-raw", "mcp_status",
         "{\"subtype\":\"success\",\"response\":{\"mcpServers\":[]}}",
         "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     claude_message *m;
     claude_stats st;
     json_t *out = NULL;
@@ -1445,7 +1374,7 @@ take_flood(claude_client *c, long n)
     long i;
 
     for (i = 0; i < n; i++) {
-        m = next_message(c);
+        m = test_next_message(c, NULL);
         ck_assert_str_eq(claude_message_type(m), "flood");
         j = claude_message_json(m);
         ck_assert_int_eq(json_integer_value(json_object_get(j, "i")), i);
@@ -1463,7 +1392,7 @@ START_TEST(unread_messages_stop_the_reader_at_the_limit)
     /* 2000 lines of about 1 KB against a limit of 64 KiB. */
     ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_MAX_BUFFERED, 65536),
                      0);
-    c = open_client(o);
+    c = test_open_client(o);
     claude_options_free(o);
     usleep(300 * 1000);
     ck_assert_int_eq(claude_client_stats(c, &st), 0);
@@ -1491,7 +1420,7 @@ START_TEST(a_control_reply_behind_unread_messages_still_comes)
 
     ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_MAX_BUFFERED, 65536),
                      0);
-    c = open_client(o);
+    c = test_open_client(o);
     claude_options_free(o);
     usleep(100 * 1000);
 
@@ -1546,7 +1475,7 @@ START_TEST(the_cli_gets_the_flags_the_options_ask_for)
     ck_assert_int_eq(claude_options_set_env(o, "FAKE_CLI_ARGV_FILE", path), 0);
     ck_assert_int_eq(claude_options_set_string(o, CLAUDE_OPT_MODEL, "-odd"), 0);
     ck_assert_int_eq(claude_options_set_permission_cb(o, permission, &s), 0);
-    c = open_client(o);
+    c = test_open_client(o);
     claude_client_free(c);
 
     f = fopen(path, "r");

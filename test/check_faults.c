@@ -35,12 +35,6 @@
 #define MEMORY_CHECKS 1
 #endif
 
-static int
-figures(void)
-{
-    return getenv("CLAUDE_TEST_FIGURES") != NULL;
-}
-
 /* This process's peak resident set, in KiB. */
 static long
 peak_kib(void)
@@ -58,43 +52,6 @@ peak_kib(void)
     fclose(f);
     ck_assert_int_ge(kib, 0);
     return kib;
-}
-
-static claude_client *
-open_client(const claude_options *o)
-{
-    claude_client *c = NULL;
-    claude_error err;
-    int rv = claude_client_new(&c, o, &err);
-
-    ck_assert_msg(rv == 0, "claude_client_new: %s (%s)", claude_strerror(rv),
-                  err.message);
-    return c;
-}
-
-/* The next message, which must be of type and come within 10 s. */
-static claude_message *
-expect_message(claude_client *c, const char *type)
-{
-    claude_message *m = NULL;
-    claude_error err;
-    int rv = claude_client_receive(c, &m, 10000, &err);
-
-    ck_assert_msg(rv == 0, "receive: %s (%s)", claude_strerror(rv),
-                  err.message);
-    ck_assert_str_eq(claude_message_type(m), type);
-    return m;
-}
-
-static json_t *
-expect_json(claude_client *c, const char *type)
-{
-    claude_message *m = expect_message(c, type);
-    json_t *j = json_incref(claude_message_json(m));
-
-    ck_assert_ptr_nonnull(j);
-    claude_message_free(m);
-    return j;
 }
 
 /* Wait until no CLI request is being handled. */
@@ -213,8 +170,8 @@ START_TEST(a_killed_child_fails_every_waiter_with_its_signal)
     atomic_init(&b.done, 0);
     ck_assert_int_eq(
         claude_options_set_permission_cb(o, hold_until_cancelled, &b), 0);
-    c = open_client(o);
-    ids = expect_json(c, "");
+    c = test_open_client(o);
+    ids = test_next_json(c, "");
     pid = (long)json_integer_value(json_object_get(ids, "pid"));
     json_decref(ids);
 
@@ -252,7 +209,7 @@ START_TEST(a_killed_child_fails_every_waiter_with_its_signal)
     if (atomic_load(&b.done) - killed > slowest) {
         slowest = atomic_load(&b.done) - killed;
     }
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: the last of 3 controls, a receive and 2 "
                 "callbacks finished %lld ms after SIGKILL\n",
@@ -274,8 +231,8 @@ START_TEST(an_exit_status_after_an_error_result_comes_with_both_and_stderr)
         "\"is_error\":true,\"errors\":[\"tool runner crashed\"],"
         "\"session_id\":\"s\"}",
         "stderr", "fatal: the tool runner crashed", "exit", "1", NULL);
-    claude_client *c = open_client(o);
-    claude_message *m = expect_message(c, "result");
+    claude_client *c = test_open_client(o);
+    claude_message *m = test_next_message(c, "result");
     claude_error err;
 
     ck_assert_int_eq(claude_message_is_error(m), 1);
@@ -341,7 +298,7 @@ START_TEST(a_child_that_stops_reading_while_callbacks_answer_loses_to_close)
                      0);
     ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_TERM_GRACE_MS, 200),
                      0);
-    c = open_client(o);
+    c = test_open_client(o);
 
     /*
      * 2000 answers of 4 KiB are 8 MB: more than the pipe and the
@@ -365,7 +322,7 @@ START_TEST(a_child_that_stops_reading_while_callbacks_answer_loses_to_close)
     ck_assert_int_eq(claude_client_stats(c, &st), 0);
     ck_assert_int_eq(st.in_flight, 0);
     ck_assert_int_eq(atomic_load(&b.calls), atomic_load(&b.returned));
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: close took %lld ms with %d callbacks "
                 "answered and writers stuck\n",
@@ -397,8 +354,8 @@ START_TEST(close_stops_a_child_that_ignores_sigterm_and_its_own_children)
                      0);
     ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_TERM_GRACE_MS, 100),
                      0);
-    c = open_client(o);
-    m = expect_message(c, "ready");
+    c = test_open_client(o);
+    m = test_next_message(c, "ready");
     claude_message_free(m);
     grandchild = read_pid_file(path);
     ck_assert(process_alive(grandchild));
@@ -429,7 +386,7 @@ START_TEST(noise_and_broken_json_are_skipped_and_the_session_goes_on)
         "\"just a string\"", "send", "{\"type\":\"one\"}", "ask",
         "{\"subtype\":\"can_use_tool\",\"tool_name\":\"Bash\",\"input\":{}}",
         "wait-eof", NULL);
-    claude_client *c = open_client(o);
+    claude_client *c = test_open_client(o);
     claude_message *m;
     claude_stats st;
     json_t *report;
@@ -439,15 +396,15 @@ START_TEST(noise_and_broken_json_are_skipped_and_the_session_goes_on)
      * after them still arrives: its type is known, its JSON is not.
      * One broken before its end is seen to be broken and skipped.
      */
-    m = expect_message(c, "assistant");
+    m = test_next_message(c, "assistant");
     ck_assert_ptr_null(claude_message_json(m));
     ck_assert_ptr_null(claude_message_text(m));
     claude_message_free(m);
-    m = expect_message(c, "one");
+    m = test_next_message(c, "one");
     ck_assert_ptr_nonnull(claude_message_json(m));
     claude_message_free(m);
     /* Control requests are still read and answered after the noise. */
-    report = expect_json(c, "ask_report");
+    report = test_next_json(c, "ask_report");
     ck_assert_str_eq(json_string_value(json_object_get(
                          json_object_get(report, "response"), "subtype")),
                      "error");
@@ -476,8 +433,8 @@ START_TEST(a_100_mb_line_is_an_error_in_its_place_and_the_stream_goes_on)
                                             (long long)max_line),
                      0);
     base = peak_kib();
-    c = open_client(o);
-    m = expect_message(c, "before");
+    c = test_open_client(o);
+    m = test_next_message(c, "before");
     claude_message_free(m);
 
     ck_assert_int_eq(claude_client_receive(c, &m, 30000, &err),
@@ -489,10 +446,10 @@ START_TEST(a_100_mb_line_is_an_error_in_its_place_and_the_stream_goes_on)
     ck_assert_int_eq(strncmp(err.line, "{\"big\":\"xxxx", 12), 0);
     ck_assert_ptr_nonnull(strstr(err.message, "dropped"));
 
-    m = expect_message(c, "after");
+    m = test_next_message(c, "after");
     claude_message_free(m);
     grew = peak_kib() - base;
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: a 100 MB line with an 8 MiB limit raised "
                 "the peak RSS by %ld KiB\n",
@@ -519,15 +476,15 @@ START_TEST(a_100_mb_stderr_without_a_callback_is_drained_and_its_tail_kept)
     long grew;
 
     base = peak_kib();
-    c = open_client(o);
-    m = expect_message(c, "after");
+    c = test_open_client(o);
+    m = test_next_message(c, "after");
     claude_message_free(m);
     ck_assert_int_eq(claude_client_receive(c, &m, 30000, &err),
                      CLAUDE_ECHILDEXIT);
     ck_assert_int_eq(err.exit_code, 2);
     ck_assert_ptr_nonnull(strstr(err.stderr_tail, "stderr line at 99999"));
     grew = peak_kib() - base;
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: 100 MB of stderr raised the peak RSS by "
                 "%ld KiB\n",
@@ -576,7 +533,7 @@ START_TEST(ten_thousand_unread_messages_stay_bounded_and_requests_answered)
     atomic_init(&calls, 0);
     ck_assert_int_eq(claude_options_set_permission_cb(o, allow_all, &calls), 0);
     base = peak_kib();
-    c = open_client(o);
+    c = test_open_client(o);
 
     /* Nothing is read, yet the request behind the messages is answered. */
     for (i = 0; i < 20000 && atomic_load(&calls) == 0; i++) {
@@ -587,7 +544,7 @@ START_TEST(ten_thousand_unread_messages_stay_bounded_and_requests_answered)
     ck_assert_int_eq(claude_client_stats(c, &st), 0);
     ck_assert_uint_ge(st.messages, 10000);
     grew = peak_kib() - base;
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: 10,000 unread messages of 300 bytes "
                 "raised the peak RSS by %ld KiB\n",
@@ -599,10 +556,10 @@ START_TEST(ten_thousand_unread_messages_stay_bounded_and_requests_answered)
     }
 
     for (i = 0; i < 10000; i++) {
-        m = expect_message(c, "filler");
+        m = test_next_message(c, "filler");
         claude_message_free(m);
     }
-    report = expect_json(c, "ask_report");
+    report = test_next_json(c, "ask_report");
     ck_assert_str_eq(
         json_string_value(json_object_get(
             json_object_get(json_object_get(report, "response"), "response"),
@@ -630,15 +587,15 @@ START_TEST(
 
     atomic_init(&calls, 0);
     ck_assert_int_eq(claude_options_set_permission_cb(o, allow_all, &calls), 0);
-    c = open_client(o);
+    c = test_open_client(o);
 
     /* Every request and cancel is read once race_sent is; then wait for
      * their fates, and tell the fake to count what came. */
-    m = expect_message(c, "race_sent");
+    m = test_next_message(c, "race_sent");
     claude_message_free(m);
     wait_idle(c);
     ck_assert_int_eq(claude_client_send(c, "count now", NULL), 0);
-    report = expect_json(c, "race_report");
+    report = test_next_json(c, "race_report");
     ck_assert_int_eq(claude_client_stats(c, &st), 0);
     answered = json_integer_value(json_object_get(report, "answered"));
     ck_assert_int_eq(json_integer_value(json_object_get(report, "twice")), 0);
@@ -648,7 +605,7 @@ START_TEST(
                   (long long)answered, st.cancelled);
     /* The ask that follows may have been answered already. */
     ck_assert_int_le(atomic_load(&calls), 2001);
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: of 2000 cancelled at once, %lld were "
                 "answered first, %llu cancelled in time, %d reached the "
@@ -658,7 +615,7 @@ START_TEST(
     json_decref(report);
 
     /* The session goes on. */
-    report = expect_json(c, "ask_report");
+    report = test_next_json(c, "ask_report");
     ck_assert_str_eq(json_string_value(json_object_get(
                          json_object_get(report, "response"), "subtype")),
                      "success");
@@ -726,10 +683,10 @@ START_TEST(a_callback_that_frees_its_own_client_is_refused_and_logged)
     ck_assert_int_eq(claude_options_set_permission_cb(o, free_own_client, &s),
                      0);
     ck_assert_int_eq(claude_options_set_log_cb(o, watch_log, &s), 0);
-    c = open_client(o);
+    c = test_open_client(o);
     atomic_store(&s.c, c);
 
-    report = expect_json(c, "ask_report");
+    report = test_next_json(c, "ask_report");
     ck_assert_str_eq(
         json_string_value(json_object_get(
             json_object_get(json_object_get(report, "response"), "response"),
@@ -740,7 +697,7 @@ START_TEST(a_callback_that_frees_its_own_client_is_refused_and_logged)
     ck_assert_int_eq(atomic_load(&s.close_rv), CLAUDE_ERECURSIVE);
 
     /* The client is whole: it reads on, and its owner frees it. */
-    m = expect_message(c, "after");
+    m = test_next_message(c, "after");
     claude_message_free(m);
     claude_client_free(c);
     claude_options_free(o);

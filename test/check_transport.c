@@ -19,12 +19,6 @@
 
 #define START(o, ...) (fake_options(&(o), __VA_ARGS__, NULL), fake_open(&(o)))
 
-static int
-figures(void)
-{
-    return getenv("CLAUDE_TEST_FIGURES") != NULL;
-}
-
 /* Read one line, which must come within 10 s. */
 static const char *
 read_ok(claude_transport *t, size_t *len)
@@ -228,7 +222,7 @@ START_TEST(sixty_four_threads_write_whole_lines)
     claude_transport_free(t);
     ck_assert_int_ge(over_4k, WRITERS * LINES_EACH / 10);
 
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: %d lines, %.1f MB in %lld ms: "
                 "%.0f lines/s, %.1f MB/s\n",
@@ -1116,7 +1110,7 @@ START_TEST(close_wakes_a_writer_blocked_on_a_child_that_stopped_reading)
     ck_assert_int_eq(b.rv, CLAUDE_ECLOSED);
     ck_assert_int_lt(b.returned_at - close_at, 100);
     ck_assert_int_lt(closed_at - close_at, 500 + 1000);
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: writer woken %lld ms after close; close "
                 "took %lld ms with a 500 ms grace\n",
@@ -1315,7 +1309,7 @@ START_TEST(open_and_close_500_times_leaks_nothing)
     ck_assert_int_eq(count_open_fds(), fds_before);
     ck_assert_int_eq(count_children(&zombies), 0);
     ck_assert_int_eq(zombies, 0);
-    if (figures()) {
+    if (test_figures()) {
         fprintf(stderr,
                 "        figure: 500 open/close cycles in %lld ms, "
                 "%.2f ms each\n",

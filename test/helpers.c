@@ -188,3 +188,79 @@ make_temp_dir(char *buf, size_t size)
     snprintf(buf, size, "/tmp/claude-test-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(buf));
 }
+
+/* Options that start the fake CLI with the given actions. */
+claude_options *
+fake_client_options(const char *action, ...)
+{
+    claude_options *o = NULL;
+    char spec[8192];
+    size_t used = 0;
+    va_list ap;
+    int n;
+
+    spec[0] = '\0';
+    va_start(ap, action);
+    while (action != NULL) {
+        n = snprintf(spec + used, sizeof(spec) - used, "%s%s",
+                     used ? "\x1f" : "", action);
+        ck_assert(n > 0 && (size_t)n < sizeof(spec) - used);
+        used += (size_t)n;
+        action = va_arg(ap, const char *);
+    }
+    va_end(ap);
+
+    ck_assert_int_eq(claude_options_new(&o), 0);
+    ck_assert_int_eq(
+        claude_options_set_string(o, CLAUDE_OPT_CLI_PATH, fake_cli()), 0);
+    ck_assert_int_eq(claude_options_set_env(o, "FAKE_CLI_ARGS", spec), 0);
+    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_CLOSE_GRACE_MS, 2000),
+                     0);
+    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_TERM_GRACE_MS, 1000),
+                     0);
+    return o;
+}
+
+claude_client *
+test_open_client(const claude_options *o)
+{
+    claude_client *c = NULL;
+    claude_error err;
+    int rv = claude_client_new(&c, o, &err);
+
+    ck_assert_msg(rv == 0, "claude_client_new: %s (%s)", claude_strerror(rv),
+                  err.message);
+    return c;
+}
+
+claude_message *
+test_next_message(claude_client *c, const char *type)
+{
+    claude_message *m = NULL;
+    claude_error err;
+    int rv = claude_client_receive(c, &m, 10000, &err);
+
+    ck_assert_msg(rv == 0, "receive: %s (%s)", claude_strerror(rv),
+                  err.message);
+    if (type != NULL) {
+        ck_assert_str_eq(claude_message_type(m), type);
+    }
+    return m;
+}
+
+json_t *
+test_next_json(claude_client *c, const char *type)
+{
+    claude_message *m = test_next_message(c, type);
+    json_t *j = json_incref(claude_message_json(m));
+
+    ck_assert_ptr_nonnull(j);
+    claude_message_free(m);
+    return j;
+}
+
+int
+test_figures(void)
+{
+    return getenv("CLAUDE_TEST_FIGURES") != NULL;
+}

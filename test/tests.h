@@ -60,6 +60,21 @@ claude_transport *fake_open(claude_transport_options *o);
  */
 claude_options *fake_client_options(const char *action, ...);
 
+/* Open a client with o; asserts success. */
+claude_client *test_open_client(const claude_options *o);
+
+/*
+ * The client's next message, which must come within 10 s and, unless
+ * type is NULL, be of that type.  The caller frees it.
+ */
+claude_message *test_next_message(claude_client *c, const char *type);
+
+/* The same message's JSON, as a new reference; the message is freed. */
+struct json_t *test_next_json(claude_client *c, const char *type);
+
+/* Is CLAUDE_TEST_FIGURES set, so that tests print what they measure? */
+int test_figures(void);
+
 /* Descriptors open in this process. */
 int count_open_fds(void);
 
