@@ -567,12 +567,25 @@ is_ended(claude_client *c)
 }
 
 /*
- * A write the transport refused as closed, after session_failed()
- * stopped it: the session's cause, CLAUDE_ENOMEM, says why.
+ * The error of a write the transport refused.  Refused as closed after
+ * session_failed() stopped it, the session's cause, CLAUDE_ENOMEM, says
+ * why; refused as ended while claude_client_close() runs, it is closed.
  */
 static int
 session_cause(claude_client *c, int rv, claude_error *err)
 {
+    bool closing;
+
+    /* Close ends input before it closes: a write in between is late
+     * for the close, not refused by an end_input of the caller's. */
+    if (rv == CLAUDE_EINPUTENDED) {
+        cl_lock(&c->close_mtx);
+        closing = c->close_running || c->closed;
+        cl_unlock(&c->close_mtx);
+        if (closing) {
+            rv = cl_error_set(err, CLAUDE_ECLOSED, "client closed");
+        }
+    }
     if (rv != CLAUDE_ECLOSED) {
         return rv;
     }

@@ -1259,6 +1259,55 @@ START_TEST(close_returns_while_a_send_is_stuck_on_a_cli_that_stopped_reading)
 }
 END_TEST
 
+typedef struct steady_sender {
+    claude_client *c;
+    atomic_int sent;
+    int rv;
+} steady_sender;
+
+/* Send small prompts until one is refused, keeping the refusal. */
+static void *
+steady_sender_main(void *arg)
+{
+    steady_sender *s = arg;
+    int rv;
+
+    while ((rv = claude_client_send(s->c, "again", NULL)) == 0) {
+        atomic_fetch_add(&s->sent, 1);
+    }
+    s->rv = rv;
+    return NULL;
+}
+
+START_TEST(a_send_refused_because_close_ended_input_is_eclosed)
+{
+    claude_options *o =
+        fake_client_options("init", "wait-eof", "sleep", "5000", NULL);
+    claude_client *c;
+    steady_sender s;
+    pthread_t thr;
+
+    /* The CLI reads to the end of its input, then lingers: close ends
+     * input and waits its grace, and the sends in that window are
+     * refused as closed, not as ended by the caller. */
+    ck_assert_int_eq(claude_options_set_int(o, CLAUDE_OPT_CLOSE_GRACE_MS, 1000),
+                     0);
+    c = test_open_client(o);
+    s.c = c;
+    s.rv = 1;
+    atomic_init(&s.sent, 0);
+    ck_assert_int_eq(pthread_create(&thr, NULL, steady_sender_main, &s), 0);
+    while (atomic_load(&s.sent) < 10) {
+        test_sleep_ms(1);
+    }
+    ck_assert_int_eq(claude_client_close(c), 0);
+    pthread_join(thr, NULL);
+    ck_assert_int_eq(s.rv, CLAUDE_ECLOSED);
+    claude_client_free(c);
+    claude_options_free(o);
+}
+END_TEST
+
 static void
 close_from_stderr(const char *line, size_t len, void *user)
 {
@@ -1559,6 +1608,9 @@ cl_client_tests(void)
          "stopped reading",
          &close_returns_while_a_send_is_stuck_on_a_cli_that_stopped_reading,
          30},
+        {"client: a send refused because close ended input is "
+         "CLAUDE_ECLOSED",
+         &a_send_refused_because_close_ended_input_is_eclosed, 30},
         {"client: closing from the stderr callback is CLAUDE_ERECURSIVE",
          &closing_from_the_stderr_callback_is_erecursive, 30},
         {"client: controls fail with a code for each cause",
