@@ -493,21 +493,34 @@ lib_flood(const job *j, figures *out)
     return 0;
 }
 
-/* A permission callback that allows everything, after j->sleep_us. */
+/* How long the permission callbacks' sleeps lasted, in all. */
+static atomic_ullong slept_ns;
+static atomic_ullong sleeps;
+
+/*
+ * A permission callback that allows everything, after j->sleep_us.
+ * The sleep is timed: the system wakes a sleeper late, by a margin
+ * that differs from machine to machine, and the bound on requests in
+ * flight is set by how long the callbacks really take.
+ */
 static int
 allow_all(claude_request *req, const claude_permission *perm,
           claude_permission_result *result, void *user)
 {
     const job *j = user;
     struct timespec ts;
+    uint64_t t0;
 
     (void)req;
     (void)perm;
     if (j->sleep_us > 0) {
         ts.tv_sec = j->sleep_us / 1000000;
         ts.tv_nsec = (j->sleep_us % 1000000) * 1000;
+        t0 = bench_now_ns();
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
         }
+        atomic_fetch_add(&slept_ns, bench_now_ns() - t0);
+        atomic_fetch_add(&sleeps, 1);
     }
     result->allow = 1;
     return 0;
@@ -515,7 +528,8 @@ allow_all(claude_request *req, const claude_permission *perm,
 
 /*
  * The mock's can_use_tool requests, answered by the permission
- * callback; the figures are the mock's: req/s, p50 and p99 in us.
+ * callback; the figures are the mock's: req/s, p50 and p99 in us; and,
+ * when the callbacks sleep, how long a sleep lasted on average, in us.
  */
 static int
 lib_control(const job *j, figures *out)
@@ -562,6 +576,10 @@ lib_control(const job *j, figures *out)
     out->v[0] = json_real_value(json_object_get(rep, "rps"));
     out->v[1] = json_real_value(json_object_get(rep, "p50_us"));
     out->v[2] = json_real_value(json_object_get(rep, "p99_us"));
+    if (atomic_load(&sleeps) > 0) {
+        out->v[3] =
+            (double)atomic_load(&slept_ns) / 1e3 / (double)atomic_load(&sleeps);
+    }
     json_decref(rep);
     return 0;
 }
@@ -1106,6 +1124,22 @@ figure(const job *j)
     return j != NULL && j->result.ok ? j->result.v[0] : 0;
 }
 
+/*
+ * A stated bound: requests in flight over the time each takes.  When
+ * the callbacks timed their sleeps, the time is what they lasted, not
+ * what they asked for.
+ */
+static double
+bound_of(const row *w)
+{
+    const job *lib = w->lib;
+
+    if (lib != NULL && lib->result.ok && lib->result.v[3] > 0) {
+        return (double)lib->inflight * 1e6 / lib->result.v[3];
+    }
+    return w->ceil_bound;
+}
+
 static void
 rss(char *buf, size_t size, const job *lib, const job *ts)
 {
@@ -1137,8 +1171,15 @@ print_table(FILE *f, const row *rows, size_t nrows)
     for (i = 0; i < nrows; i++) {
         w = &rows[i];
         job_cell(c[0], sizeof(c[0]), w->kind, w->lib, NULL);
-        if (w->ceil_bound > 0) {
-            snprintf(c[1], sizeof(c[1]), "%.1fk req/s (%s)",
+        if (w->ceil_bound > 0 && bound_of(w) != w->ceil_bound) {
+            snprintf(c[1], sizeof(c[1]),
+                     "%.1fk req/s (bound: %ld / %.2f ms, the callbacks' "
+                     "sleeps as they lasted; %s: %.1fk)",
+                     bound_of(w) / 1e3, w->lib->inflight,
+                     w->lib->result.v[3] / 1e3, w->ceil_note,
+                     w->ceil_bound / 1e3);
+        } else if (w->ceil_bound > 0) {
+            snprintf(c[1], sizeof(c[1]), "%.1fk req/s (bound: %s)",
                      w->ceil_bound / 1e3, w->ceil_note);
         } else {
             /* The ceiling has no lock-wait figure of its own. */
@@ -1148,7 +1189,7 @@ print_table(FILE *f, const row *rows, size_t nrows)
         }
         job_cell(c[2], sizeof(c[2]), w->kind, w->ts, w->ts_note);
         ratio(c[3], sizeof(c[3]), w->kind, w->lib,
-              w->ceil_bound > 0 ? w->ceil_bound : figure(w->ceil));
+              w->ceil_bound > 0 ? bound_of(w) : figure(w->ceil));
         ratio(c[4], sizeof(c[4]), w->kind, w->lib, figure(w->ts));
         rss(r, sizeof(r), w->lib, w->ts);
         fprintf(f, "| %s | %s | %s | %s | %s | %s | %s |\n", w->name, c[0],
@@ -1295,15 +1336,19 @@ print_targets(FILE *f, const targets *t)
     }
 
     lib = t->control_sleep->lib;
-    bound = t->control_sleep->ceil_bound;
+    bound = bound_of(t->control_sleep);
     if (!has(lib)) {
         not_measured(f, "control, 64 in flight, 5 ms callbacks", lib, lib);
     } else {
         fprintf(f,
                 "- control, 64 in flight, 5 ms callbacks (default "
-                "options): libclaude %.1fk req/s, bound %.1fk req/s (64 / "
-                "5 ms): %.3f of the bound, target ≥ 0.95: %s.\n",
-                lib->result.v[0] / 1e3, bound / 1e3, lib->result.v[0] / bound,
+                "options): libclaude %.1fk req/s; the callbacks' sleeps "
+                "lasted %.3f ms on average, so 64 in flight allow %.1fk "
+                "req/s: %.3f of that bound (%.3f of 64 / 5 ms), target "
+                "≥ 0.95: %s.\n",
+                lib->result.v[0] / 1e3, lib->result.v[3] / 1e3, bound / 1e3,
+                lib->result.v[0] / bound,
+                lib->result.v[0] / t->control_sleep->ceil_bound,
                 verdict(lib->result.v[0] >= 0.95 * bound));
     }
 
@@ -1637,7 +1682,7 @@ main(int argc, char **argv)
         {control_name[2], KIND_CONTROL, &jobs[16], &jobs[17], &jobs[18], 0,
          NULL, NULL},
         {control_name[3], KIND_CONTROL, &jobs[19], NULL, &jobs[20], 12800,
-         "bound: 64 / 5 ms", NULL},
+         "64 / 5 ms", NULL},
         {"startup: client_new + first message", KIND_MS, &jobs[21], &jobs[22],
          &jobs[25], 0, NULL, NULL},
         {"startup, CLAUDE_OPT_VERSION_CHECK_MS 0", KIND_MS, &jobs[23],
