@@ -707,42 +707,50 @@ END_TEST
 void
 cl_fault_tests(void)
 {
-    cl_test_add("faults", "a killed child fails every waiter with its signal",
+    cl_test_add("faults",
+                "faults: a killed child fails every waiter with its signal",
                 a_killed_child_fails_every_waiter_with_its_signal, 30);
-    cl_test_add(
-        "faults",
-        "an exit status after an error result comes with both and stderr",
-        an_exit_status_after_an_error_result_comes_with_both_and_stderr, 30);
-    cl_test_add(
-        "faults",
-        "a child that stops reading while callbacks answer loses to close",
-        a_child_that_stops_reading_while_callbacks_answer_loses_to_close, 60);
     cl_test_add("faults",
-                "close stops a child that ignores SIGTERM and its own children",
-                close_stops_a_child_that_ignores_sigterm_and_its_own_children,
+                "faults: an exit status after an error result comes with both "
+                "and stderr",
+                an_exit_status_after_an_error_result_comes_with_both_and_stderr,
                 30);
+    cl_test_add(
+        "faults",
+        "faults: a child that stops reading while callbacks answer loses to "
+        "close",
+        a_child_that_stops_reading_while_callbacks_answer_loses_to_close, 60);
+    cl_test_add(
+        "faults",
+        "faults: close stops a child that ignores SIGTERM and its own children",
+        close_stops_a_child_that_ignores_sigterm_and_its_own_children, 30);
+    cl_test_add(
+        "faults",
+        "faults: noise and broken JSON are skipped and the session goes on",
+        noise_and_broken_json_are_skipped_and_the_session_goes_on, 30);
+    cl_test_add(
+        "faults",
+        "faults: a 100 MB line is an error in its place and the stream goes on",
+        a_100_mb_line_is_an_error_in_its_place_and_the_stream_goes_on, 60);
     cl_test_add("faults",
-                "noise and broken JSON are skipped and the session goes on",
-                noise_and_broken_json_are_skipped_and_the_session_goes_on, 30);
+                "faults: a 100 MB stderr without a callback is drained and its "
+                "tail kept",
+                a_100_mb_stderr_without_a_callback_is_drained_and_its_tail_kept,
+                60);
     cl_test_add("faults",
-                "a 100 MB line is an error in its place and the stream goes on",
-                a_100_mb_line_is_an_error_in_its_place_and_the_stream_goes_on,
+                "faults: ten thousand unread messages stay bounded and "
+                "requests answered",
+                ten_thousand_unread_messages_stay_bounded_and_requests_answered,
                 60);
     cl_test_add(
         "faults",
-        "a 100 MB stderr without a callback is drained and its tail kept",
-        a_100_mb_stderr_without_a_callback_is_drained_and_its_tail_kept, 60);
-    cl_test_add(
-        "faults",
-        "ten thousand unread messages stay bounded and requests answered",
-        ten_thousand_unread_messages_stay_bounded_and_requests_answered, 60);
-    cl_test_add(
-        "faults",
-        "cancels racing their answers leave each request answered at most "
+        "faults: cancels racing their answers leave each request answered at "
+        "most "
         "once",
         cancels_racing_their_answers_leave_each_request_answered_at_most_once,
         60);
-    cl_test_add("faults",
-                "a callback that frees its own client is refused and logged",
-                a_callback_that_frees_its_own_client_is_refused_and_logged, 30);
+    cl_test_add(
+        "faults",
+        "faults: a callback that frees its own client is refused and logged",
+        a_callback_that_frees_its_own_client_is_refused_and_logged, 30);
 }
