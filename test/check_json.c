@@ -10,6 +10,7 @@
 
 #include "claude.h"
 #include "json.h"
+#include "counting-alloc.h"
 #include "tests.h"
 
 /* Does jansson take text as one value? */
@@ -552,39 +553,6 @@ START_TEST(loads_like_jansson_on_generated_and_broken_text)
     }
 }
 END_TEST
-
-/*
- * A counting allocator for jansson: every block it gives out is
- * counted until freed, and the fail_at-th allocation from arming
- * fails.
- */
-static long live_blocks;
-static long allocations;
-static long fail_at;
-
-static void *
-counting_malloc(size_t size)
-{
-    void *p;
-
-    if (++allocations == fail_at) {
-        return NULL;
-    }
-    p = malloc(size);
-    if (p != NULL) {
-        live_blocks++;
-    }
-    return p;
-}
-
-static void
-counting_free(void *p)
-{
-    if (p != NULL) {
-        live_blocks--;
-    }
-    free(p);
-}
 
 /*
  * Parse text with each allocation failing in turn: every failure is a

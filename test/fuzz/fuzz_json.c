@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "json.h"
+#include "../counting-alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,34 +32,6 @@ static const size_t flag_sets[] = {
     JSON_DECODE_ANY,
     JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
 };
-
-static long live_blocks;
-static long allocations;
-static long fail_at;
-
-static void *
-counting_malloc(size_t size)
-{
-    void *p;
-
-    if (++allocations == fail_at) {
-        return NULL;
-    }
-    p = malloc(size);
-    if (p != NULL) {
-        live_blocks++;
-    }
-    return p;
-}
-
-static void
-counting_free(void *p)
-{
-    if (p != NULL) {
-        live_blocks--;
-    }
-    free(p);
-}
 
 static void
 disagree(const char *what, const char *text, size_t n, size_t flags)
