@@ -56,6 +56,7 @@ typedef struct claude_message claude_message;
 typedef struct claude_request claude_request;
 typedef struct claude_mcp_server claude_mcp_server;
 typedef struct claude_mcp_call claude_mcp_call;
+typedef struct claude_ledger claude_ledger;
 
 /* jansson's value type; include <jansson.h> to use the values. */
 struct json_t;
@@ -572,6 +573,18 @@ typedef struct claude_stats {
 } claude_stats;
 
 CLAUDE_API int claude_client_stats(claude_client *c, claude_stats *out);
+
+/*
+ * When the CLI's input may end, for an application that reads the
+ * messages itself: track each message, then ask.  may_end_input returns
+ * 1 when input may end, 0 when not yet (*wait_ms: how long until it may
+ * with no further message, or -1), or a negative error code.
+ */
+CLAUDE_API CLAUDE_NODISCARD int claude_ledger_new(claude_ledger **out);
+CLAUDE_API int claude_ledger_track(claude_ledger *l, claude_message *m);
+CLAUDE_API int claude_ledger_may_end_input(claude_ledger *l, int *wait_ms);
+CLAUDE_API unsigned int claude_ledger_tasks(claude_ledger *l);
+CLAUDE_API void claude_ledger_free(claude_ledger *l);
 
 /*
  * One-shot: run prompt to its result, handing each message to cb (which

@@ -13,6 +13,7 @@ cl_register_suites(void)
     cl_scan_tests();
     cl_json_tests();
     cl_message_tests();
+    cl_ledger_tests();
     cl_mcp_tests();
     cl_options_tests();
     cl_discover_tests();

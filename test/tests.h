@@ -32,6 +32,7 @@ void cl_options_tests(void);
 void cl_scan_tests(void);
 void cl_json_tests(void);
 void cl_message_tests(void);
+void cl_ledger_tests(void);
 void cl_discover_tests(void);
 void cl_client_tests(void);
 void cl_fault_tests(void);

@@ -41,9 +41,6 @@
 
 #define PROGRAM "claude-run"
 
-/* How long after a result input stays open without an idle report. */
-#define IDLE_CEILING_MS (600 * 1000)
-
 /* The longest sleep of --callback-delay and of the sleep tool. */
 #define MAX_SLEEP_MS 600000
 
@@ -80,18 +77,12 @@ typedef struct config {
     size_t ndeny;
 } config;
 
-/* What decides when input ends, and how the run went. */
-typedef struct ledger {
-    char **tasks; /* running local agents and workflows */
-    size_t ntasks;
-    size_t cap;
-    bool result_seen; /* since input was last checked */
-    bool idle_after_result;
-    long long result_at;
+/* How the run went, as the results tell. */
+typedef struct outcome {
     bool any_result;
     bool result_error;
     char *result_text; /* the last error result's text, or NULL */
-} ledger;
+} outcome;
 
 /* The state of the text printer. */
 typedef struct printer {
@@ -880,68 +871,21 @@ make_options(const config *cfg, claude_options **out)
     return 0;
 }
 
-/*
- * When input ends: as claude_query(3) decides it.  With a permission
- * callback the CLI may still ask after a result, for background
- * subagents and workflows, so input ends once a result has come, no
- * local agent or workflow is running, and the CLI has said it is idle
- * since that result; or, failing that report, a long ceiling after the
- * result.
- */
-
+/* Keep the last result's verdict, and its text when it failed. */
 static void
-task_add(ledger *l, const char *id)
-{
-    char **grown;
-    size_t i;
-
-    for (i = 0; i < l->ntasks; i++) {
-        if (strcmp(l->tasks[i], id) == 0) {
-            return;
-        }
-    }
-    if (l->ntasks == l->cap) {
-        grown = realloc(l->tasks, (l->cap * 2 + 8) * sizeof(*grown));
-        if (grown == NULL) {
-            return;
-        }
-        l->tasks = grown;
-        l->cap = l->cap * 2 + 8;
-    }
-    l->tasks[l->ntasks] = strdup(id);
-    if (l->tasks[l->ntasks] != NULL) {
-        l->ntasks++;
-    }
-}
-
-static void
-task_remove(ledger *l, const char *id)
-{
-    size_t i;
-
-    for (i = 0; i < l->ntasks; i++) {
-        if (strcmp(l->tasks[i], id) == 0) {
-            free(l->tasks[i]);
-            l->tasks[i] = l->tasks[--l->ntasks];
-            return;
-        }
-    }
-}
-
-static void
-track_result(ledger *l, claude_message *m)
+note_result(outcome *r, claude_message *m)
 {
     const char *sub = claude_message_subtype(m);
     const char *text;
 
-    l->result_seen = true;
-    l->any_result = true;
-    l->idle_after_result = false;
-    l->result_at = now_ms();
-    l->result_error = claude_message_is_error(m) == 1;
-    free(l->result_text);
-    l->result_text = NULL;
-    if (!l->result_error) {
+    if (strcmp(claude_message_type(m), "result") != 0) {
+        return;
+    }
+    r->any_result = true;
+    r->result_error = claude_message_is_error(m) == 1;
+    free(r->result_text);
+    r->result_text = NULL;
+    if (!r->result_error) {
         return;
     }
     text = json_string_value(json_array_get(claude_message_errors(m), 0));
@@ -951,78 +895,7 @@ track_result(ledger *l, claude_message *m)
     if (text == NULL) {
         text = sub != NULL ? sub : "the run failed";
     }
-    l->result_text = strdup(text);
-}
-
-/* Follow the results, the tasks and the session state. */
-static void
-track(ledger *l, claude_message *m)
-{
-    static const char *const tracked[] = {"local_agent", "local_workflow",
-                                          NULL};
-    static const char *const ended[] = {"completed", "failed", "stopped",
-                                        "killed", NULL};
-    static const char *const idle[] = {"idle", NULL};
-    const char *type = claude_message_type(m);
-    const char *sub = claude_message_subtype(m);
-    json_t *j;
-
-    if (strcmp(type, "result") == 0) {
-        track_result(l, m);
-        return;
-    }
-    if (strcmp(type, "system") != 0 || sub == NULL) {
-        return;
-    }
-    j = claude_message_json(m);
-    if (str(j, "task_id") != NULL && strcmp(sub, "task_started") == 0) {
-        if (is_one_of(str(j, "task_type"), tracked)) {
-            task_add(l, str(j, "task_id"));
-        }
-    } else if (str(j, "task_id") != NULL &&
-               strcmp(sub, "task_notification") == 0) {
-        task_remove(l, str(j, "task_id"));
-    } else if (str(j, "task_id") != NULL && strcmp(sub, "task_updated") == 0) {
-        if (is_one_of(str(json_object_get(j, "patch"), "status"), ended)) {
-            task_remove(l, str(j, "task_id"));
-        }
-    } else if (strcmp(sub, "session_state_changed") == 0 && l->result_seen &&
-               is_one_of(str(j, "state"), idle)) {
-        l->idle_after_result = true;
-    }
-}
-
-/* May input end now?  *wait_ms: how long to wait for a message if not. */
-static bool
-may_end_input(const ledger *l, int *wait_ms)
-{
-    long long left;
-
-    *wait_ms = -1;
-    if (!l->result_seen || l->ntasks > 0) {
-        return false;
-    }
-    if (l->idle_after_result) {
-        return true;
-    }
-    left = l->result_at + IDLE_CEILING_MS - now_ms();
-    if (left <= 0) {
-        return true;
-    }
-    *wait_ms = (int)left;
-    return false;
-}
-
-static void
-ledger_free(ledger *l)
-{
-    size_t i;
-
-    for (i = 0; i < l->ntasks; i++) {
-        free(l->tasks[i]);
-    }
-    free(l->tasks);
-    free(l->result_text);
+    r->result_text = strdup(text);
 }
 
 /*
@@ -1280,14 +1153,19 @@ run(const config *cfg, claude_client *c)
     claude_message *m;
     claude_error err;
     printer p = {false, false};
-    ledger l;
+    claude_ledger *l;
+    outcome r = {false, false, NULL};
     bool input_open;
     int wait_ms = -1;
     int status;
     int rv;
 
-    memset(&l, 0, sizeof(l));
     memset(&err, 0, sizeof(err));
+    /* Input ends when the ledger says the CLI will ask nothing more. */
+    if (claude_ledger_new(&l) != 0) {
+        fprintf(stderr, PROGRAM ": out of memory\n");
+        return 1;
+    }
 
     /*
      * A prompt that cannot be written means the CLI is gone; what it
@@ -1309,11 +1187,19 @@ run(const config *cfg, claude_client *c)
             break;
         }
         if (rv == 0) {
-            track(&l, m);
+            note_result(&r, m);
+            if (claude_ledger_track(l, m) != 0) {
+                /* A task missed could end input under it: stop here. */
+                fprintf(stderr, PROGRAM ": out of memory\n");
+                claude_message_free(m);
+                claude_ledger_free(l);
+                free(r.result_text);
+                return 1;
+            }
             show(cfg, &p, m);
             claude_message_free(m);
         }
-        if (input_open && may_end_input(&l, &wait_ms)) {
+        if (input_open && claude_ledger_may_end_input(l, &wait_ms) == 1) {
             /* Failing here means the session is over: receive says why. */
             (void)claude_client_end_input(c);
             input_open = false;
@@ -1325,14 +1211,14 @@ run(const config *cfg, claude_client *c)
     }
 
     /* An error result explains the end better than the exit status. */
-    if ((rv == CLAUDE_EEOF || rv == CLAUDE_ECHILDEXIT) && l.any_result &&
-        l.result_error) {
+    if ((rv == CLAUDE_EEOF || rv == CLAUDE_ECHILDEXIT) && r.any_result &&
+        r.result_error) {
         fputs(PROGRAM ": ", stderr);
-        put_clean(stderr, l.result_text ? l.result_text : "the run failed",
+        put_clean(stderr, r.result_text ? r.result_text : "the run failed",
                   SIZE_MAX, false);
         fputs("\n", stderr);
         status = 1;
-    } else if (rv == CLAUDE_EEOF && l.any_result) {
+    } else if (rv == CLAUDE_EEOF && r.any_result) {
         status = 0;
     } else if (rv == CLAUDE_EEOF) {
         fprintf(stderr, PROGRAM ": the CLI ended without a result\n");
@@ -1341,7 +1227,8 @@ run(const config *cfg, claude_client *c)
         report(rv, &err, cfg);
         status = 1;
     }
-    ledger_free(&l);
+    claude_ledger_free(l);
+    free(r.result_text);
     return status;
 }
 

@@ -509,12 +509,22 @@ static const char *const session_actions[] = {
     NULL,
 };
 
-/* What the fake CLI does for claude_query. */
+/* What the fake CLI does for claude_query: a background task, which
+ * its ledger keeps, then the result and the idle report. */
 static const char *const query_actions[] = {
     "init",
     "send",
+    "{\"type\":\"system\",\"subtype\":\"task_started\","
+    "\"task_id\":\"t1\",\"task_type\":\"local_agent\"}",
+    "send",
+    "{\"type\":\"system\",\"subtype\":\"task_notification\","
+    "\"task_id\":\"t1\",\"status\":\"completed\"}",
+    "send",
     "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,"
     "\"result\":\"ok\",\"session_id\":\"s2\"}",
+    "send",
+    "{\"type\":\"system\",\"subtype\":\"session_state_changed\","
+    "\"state\":\"idle\"}",
     "wait-eof",
     NULL,
 };
