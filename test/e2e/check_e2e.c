@@ -608,6 +608,61 @@ START_TEST(eight_parallel_subagents_are_served_at_once)
 }
 END_TEST
 
+/*
+ * A background agent calls an in-process tool after the main turn has
+ * ended with a result: the query keeps the CLI's input open for it,
+ * then for the turn its end starts, and returns with that turn's result.
+ */
+START_TEST(a_query_waits_for_a_background_agent_after_the_result)
+{
+    e2e e;
+    claude_options *o;
+    claude_error err;
+    claude_mcp_server *s;
+    perms p = {0};
+    tools t = {0};
+    run r = {"", 0, 0, 0, NULL};
+
+    e2e_start(&e,
+              "{\"rules\":["
+              "{\"match\":{\"agent\":\"subagent\",\"regex\":\"SLOWTASK\","
+              "\"has_tool_result\":false},\"answer\":{\"delay_ms\":1500,"
+              "\"tool_uses\":[{\"name\":\"mcp__demo__add\",\"input\":{\"a\":2,"
+              "\"b\":3}}]}},"
+              "{\"match\":{\"agent\":\"subagent\",\"has_tool_result\":true},"
+              "\"answer\":{\"text\":\"Slow task done.\"}},"
+              "{\"match\":{\"agent\":\"main\",\"last_user_text\":"
+              "\"BACKGROUND JOB\",\"has_tool_result\":false},\"answer\":{"
+              "\"tool_uses\":[{\"name\":\"Agent\",\"input\":{\"description\":"
+              "\"Slow helper\",\"prompt\":\"SLOWTASK: add two and three\","
+              "\"subagent_type\":\"general-purpose\",\"run_in_background\":"
+              "true}}]}},"
+              "{\"match\":{\"agent\":\"main\",\"tool_result_contains\":"
+              "\"Async agent launched\"},\"answer\":{\"text\":"
+              "\"Started the helper.\"}},"
+              "{\"match\":{\"agent\":\"main\",\"last_user_text\":"
+              "\"<task-notification>\"},\"answer\":{\"text\":"
+              "\"The helper reported back.\"}}]}");
+    o = e2e_options(&e);
+    s = demo_server(&t);
+    ck_assert_int_eq(claude_options_add_mcp_server(o, s), 0);
+    ck_assert_int_eq(claude_options_set_permission_cb(o, permission, &p), 0);
+    ck_assert_int_eq(
+        claude_query(o, "BACKGROUND JOB, please", collect, &r, &err), 0);
+
+    /* The tool ran after the first result, while input was open. */
+    ck_assert_int_eq(atomic_load(&t.calls), 1);
+    ck_assert_int_ge(r.results, 2);
+    ck_assert_ptr_nonnull(strstr(r.text, "Started the helper."));
+    ck_assert_ptr_nonnull(strstr(r.text, "The helper reported back."));
+    ck_assert_int_eq(tool_result_seen(&e, "sum=5"), 1);
+    json_decref(r.last_result);
+    claude_options_free(o);
+    claude_mcp_server_free(s);
+    e2e_stop(&e);
+}
+END_TEST
+
 START_TEST(three_turns_in_one_session)
 {
     e2e e;
@@ -832,6 +887,8 @@ cl_e2e_tests(void)
         {"e2e: an interrupt during a tool and during a permission check",
          &an_interrupt_during_a_tool_and_a_permission_check},
         {"e2e: partial messages stream", &partial_messages_stream},
+        {"e2e: a query waits for a background agent after the result",
+         &a_query_waits_for_a_background_agent_after_the_result},
         {"e2e: three turns in one session", &three_turns_in_one_session},
         {"e2e: an overloaded model (529) is an error result",
          &an_overloaded_model_is_an_error_result},
