@@ -41,8 +41,9 @@
  * Locks: q_mtx guards the message queue and the cause of death; ctl_mtx
  * the pending control requests, and is taken before q_mtx when both are
  * needed; pool_mtx the work queue, the in-flight list and the workers,
- * and nests with no other; close_mtx is held by the one thread that runs
- * close.  No user callback runs with any of them held.
+ * and nests with no other; close_mtx says whether close has begun, which
+ * thread runs it and whether it is done, and nests with no other either.
+ * No user callback runs with any of them held.
  */
 #define _GNU_SOURCE
 
