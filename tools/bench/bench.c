@@ -1124,6 +1124,13 @@ figure(const job *j)
     return j != NULL && j->result.ok ? j->result.v[0] : 0;
 }
 
+/* How long libclaude's callbacks slept on average, in us; 0: unknown. */
+static double
+slept_us(const row *w)
+{
+    return w->lib != NULL && w->lib->result.ok ? w->lib->result.v[3] : 0;
+}
+
 /*
  * A stated bound: requests in flight over the time each takes.  When
  * the callbacks timed their sleeps, the time is what they lasted, not
@@ -1132,10 +1139,8 @@ figure(const job *j)
 static double
 bound_of(const row *w)
 {
-    const job *lib = w->lib;
-
-    if (lib != NULL && lib->result.ok && lib->result.v[3] > 0) {
-        return (double)lib->inflight * 1e6 / lib->result.v[3];
+    if (slept_us(w) > 0) {
+        return (double)w->lib->inflight * 1e6 / slept_us(w);
     }
     return w->ceil_bound;
 }
@@ -1171,13 +1176,12 @@ print_table(FILE *f, const row *rows, size_t nrows)
     for (i = 0; i < nrows; i++) {
         w = &rows[i];
         job_cell(c[0], sizeof(c[0]), w->kind, w->lib, NULL);
-        if (w->ceil_bound > 0 && bound_of(w) != w->ceil_bound) {
+        if (w->ceil_bound > 0 && slept_us(w) > 0) {
             snprintf(c[1], sizeof(c[1]),
                      "%.1fk req/s (bound: %ld / %.2f ms, the callbacks' "
                      "sleeps as they lasted; %s: %.1fk)",
-                     bound_of(w) / 1e3, w->lib->inflight,
-                     w->lib->result.v[3] / 1e3, w->ceil_note,
-                     w->ceil_bound / 1e3);
+                     bound_of(w) / 1e3, w->lib->inflight, slept_us(w) / 1e3,
+                     w->ceil_note, w->ceil_bound / 1e3);
         } else if (w->ceil_bound > 0) {
             snprintf(c[1], sizeof(c[1]), "%.1fk req/s (bound: %s)",
                      w->ceil_bound / 1e3, w->ceil_note);
